@@ -1,0 +1,43 @@
+# The two commands: `make local` (toolchain + all-in-one stack) and `make test`.
+SHELL := /bin/bash
+VENV := $(CURDIR)/.venv
+export PATH := $(VENV)/bin:$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+COLLECTION := $(CURDIR)/build/collections/ansible_collections/acgs/platform
+PY := 3.11
+
+.PHONY: local test venv sync site sanity units lint molecule bench build clean
+
+local: venv site
+
+venv:
+	bash scripts/toolchain.sh
+
+sync:
+	bash scripts/toolchain.sh >/dev/null
+
+site: sync
+	ansible-playbook -i inventories/local playbooks/site.yml
+
+test: venv sanity units lint molecule
+
+sanity: sync
+	cd $(COLLECTION) && ansible-test sanity --venv --python $(PY) --color no
+
+units: sync
+	cd $(COLLECTION) && ansible-test units --venv --python $(PY) --color no
+
+lint: sync
+	ansible-lint
+
+molecule: sync
+	molecule test --all
+
+bench: sync
+	bash benchmarks/reference_service.sh
+
+build: sync
+	ansible-galaxy collection build --force --output-path build/dist .
+
+clean:
+	rm -rf build .cache

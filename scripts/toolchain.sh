@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Sets up the controller toolchain without Ansible Galaxy; safe to run again.
+#  1. .venv with the pinned Python requirements (requirements-controller.txt)
+#  2. the stock collections of requirements.yml, unpacked from the `ansible`
+#     PyPI wheel into build/collections (Galaxy is often unreachable)
+#  3. ansible-test's pip bootstrap, prepared offline (it would download get-pip)
+#  4. this collection copied, with its .git (ansible-test lists files through git),
+#     to build/collections/ansible_collections/acgs/platform
+#     (ansible-test needs a real path there; a symlink is not enough)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+python=${PYTHON:-python3}
+ansible_pkg_version=12.3.0
+pip_bootstrap_version=24.2
+collections_dir=$root/build/collections/ansible_collections
+stock_collections=(community/general community/postgresql community/docker kubernetes/core ansible/posix)
+
+step() { printf '== %s\n' "$*"; }
+
+stamp=.venv/.requirements.sha256
+want=$(sha256sum requirements-controller.txt | cut -d' ' -f1)
+if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  step "venv: installing requirements-controller.txt"
+  "$python" -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check --upgrade pip
+  .venv/bin/pip install --quiet --disable-pip-version-check -r requirements-controller.txt
+  echo "$want" > "$stamp"
+fi
+
+mkdir -p .cache "$collections_dir"
+missing=()
+for c in "${stock_collections[@]}"; do
+  [ -f "$collections_dir/$c/MANIFEST.json" ] || missing+=("$c")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  step "collections: unpacking ${missing[*]} from ansible==$ansible_pkg_version"
+  wheel=$(ls .cache/ansible-"$ansible_pkg_version"-*.whl 2>/dev/null | head -n1 || true)
+  if [ -z "$wheel" ]; then
+    .venv/bin/pip download --quiet --disable-pip-version-check --no-deps -d .cache "ansible==$ansible_pkg_version"
+    wheel=$(ls .cache/ansible-"$ansible_pkg_version"-*.whl | head -n1)
+  fi
+  .venv/bin/python - "$wheel" "$root/build/collections" "${missing[@]}" <<'PY'
+import sys, zipfile
+wheel, dest, wanted = sys.argv[1], sys.argv[2], sys.argv[3:]
+prefixes = tuple("ansible_collections/%s/" % c for c in wanted)
+with zipfile.ZipFile(wheel) as zf:
+    members = [m for m in zf.namelist() if m.startswith(prefixes)]
+    zf.extractall(dest, members)
+print("unpacked %d files" % len(members))
+PY
+fi
+
+cache=$HOME/.ansible/test/cache
+bootstrap=$cache/get_pip_${pip_bootstrap_version//./_}.py
+if [ ! -f "$bootstrap" ] || ! ls "$cache"/pip-"$pip_bootstrap_version"-*.whl >/dev/null 2>&1; then
+  step "ansible-test: preparing the pip $pip_bootstrap_version bootstrap offline"
+  mkdir -p "$cache"
+  .venv/bin/pip download --quiet --disable-pip-version-check --no-deps -d "$cache" "pip==$pip_bootstrap_version"
+  # Stand-in for get-pip.py: runs pip from its own wheel, as get-pip does.
+  cat > "$bootstrap" <<PY
+import glob, os, sys
+wheel = glob.glob(os.path.join(os.path.dirname(os.path.abspath(__file__)), "pip-$pip_bootstrap_version-*.whl"))[0]
+sys.path.insert(0, wheel)
+from pip._internal.cli.main import main
+args = [a for a in sys.argv[1:] if a not in ("--no-setuptools", "--no-wheel")]
+sys.exit(main(["install", "--find-links", os.path.dirname(wheel)] + args))
+PY
+fi
+
+step "sync: $collections_dir/acgs/platform"
+mkdir -p "$collections_dir/acgs/platform"
+rsync -a --delete \
+  --exclude .venv --exclude build --exclude .cache --exclude results \
+  --exclude tests/output --exclude .pytest_cache --exclude __pycache__ --exclude '.molecule' \
+  ./ "$collections_dir/acgs/platform/"
