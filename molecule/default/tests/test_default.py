@@ -1,0 +1,198 @@
+"""Verify the converged all-in-one stack against the real servers.
+
+Each test reads or drives the live stack (HAProxy, the 7 instances, PostgreSQL,
+Redis, NATS, Prometheus); waits poll a condition with a deadline.
+"""
+import json
+import os
+import socket
+import ssl
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+HASH = "cdd01ef066bc6cf2"
+CA = "/etc/haproxy/certs/acgs.crt"
+SERVICES = {
+    "auth-service": 8000, "ac-service": 8001, "integrity-service": 8002, "fv-service": 8003,
+    "gs-service": 8004, "pgc-service": 8005, "ec-service": 8006,
+}
+
+
+def get(url, context=None, timeout=5):
+    """(status, headers, parsed JSON or text) of a GET, 4xx/5xx included."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout, context=context) as resp:
+            status, headers, body = resp.status, dict(resp.headers), resp.read()
+    except urllib.error.HTTPError as err:
+        status, headers, body = err.code, dict(err.headers), err.read()
+    try:
+        return status, headers, json.loads(body)
+    except ValueError:
+        return status, headers, body.decode("utf-8", "replace")
+
+
+def wait_for(predicate, deadline_s, interval=0.2):
+    """Poll predicate until it returns truthy or the deadline passes; returns its last value."""
+    end = time.monotonic() + deadline_s
+    value = predicate()
+    while not value and time.monotonic() < end:
+        time.sleep(interval)
+        value = predicate()
+    return value
+
+
+@pytest.mark.parametrize("name,port", sorted(SERVICES.items()))
+def test_health_through_haproxy(name, port):
+    status, headers, body = get("http://127.0.0.1:%d/health" % port)
+    assert status == 200, body
+    assert body["status"] == "healthy"
+    assert body["service"] == name
+    assert body["version"]
+    assert headers["X-Constitutional-Hash"] == HASH
+
+
+@pytest.mark.parametrize("name,port", sorted(SERVICES.items()))
+def test_compliance_hash(name, port):
+    status, _, body = get("http://127.0.0.1:%d/api/v1/compliance/status" % port)
+    assert status == 200
+    assert body["data"]["constitutional_hash"] == HASH
+
+
+@pytest.mark.parametrize("port", sorted(p + 1000 for p in SERVICES.values()))
+def test_tls_frontend_verifies_with_generated_ca(port):
+    status, _, body = get("https://localhost:%d/health" % port, context=ssl.create_default_context(cafile=CA))
+    assert status == 200 and body["status"] == "healthy"
+
+
+def test_tls_frontend_is_not_trusted_without_the_ca():
+    with pytest.raises(urllib.error.URLError) as err:
+        urllib.request.urlopen("https://localhost:9000/health", timeout=5, context=ssl.create_default_context())
+    assert "CERTIFICATE_VERIFY_FAILED" in str(err.value)
+
+
+def test_instances_are_not_on_public_ports(host):
+    for port in SERVICES.values():
+        assert host.socket("tcp://127.0.0.1:%d" % (port + 10000)).is_listening
+    haproxy_pids = host.process.filter(comm="haproxy")
+    assert haproxy_pids, "haproxy is not running"
+
+
+def test_metrics_carry_runbook_series():
+    status, _, text = get("http://127.0.0.1:8000/metrics")
+    assert status == 200
+    for series in ("acgs_service_up", "acgs_requests_total", "acgs_errors_total",
+                   "acgs_response_time_seconds_bucket", "acgs_constitutional_compliance"):
+        assert series in text
+
+
+def haproxy_admin(command):
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(5)
+    sock.connect("/run/haproxy/admin.sock")
+    sock.sendall(command.encode() + b"\n")
+    chunks = []
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    sock.close()
+    return b"".join(chunks).decode()
+
+
+def test_haproxy_runtime_api_is_admin_level():
+    state = haproxy_admin("show servers state")
+    for name in SERVICES:
+        assert "be_%s" % name in state
+    # Only an admin-level socket may change a server; set it to its current weight.
+    assert haproxy_admin("set weight be_auth-service/auth-service-blue 100").strip() == ""
+
+
+def test_haproxy_prometheus_exporter():
+    status, _, text = get("http://127.0.0.1:8404/metrics")
+    assert status == 200 and "haproxy_backend_status" in text
+
+
+def test_prometheus_scrapes_services_haproxy_and_itself():
+    def all_up():
+        _, _, body = get("http://127.0.0.1:9090/api/v1/targets?state=active")
+        targets = body["data"]["activeTargets"]
+        jobs = {}
+        for target in targets:
+            jobs.setdefault(target["labels"]["job"], []).append(target["health"])
+        ok = (jobs.get("acgs", []).count("up") == 7 and jobs.get("haproxy") == ["up"]
+              and jobs.get("prometheus") == ["up"])
+        return ok and jobs
+    assert wait_for(all_up, 60, interval=1), get("http://127.0.0.1:9090/api/v1/targets")[2]
+    _, _, rules = get("http://127.0.0.1:9090/api/v1/rules")
+    names = [r["name"] for g in rules["data"]["groups"] for r in g["rules"]]
+    assert "ACGSConstitutionalComplianceViolation" in names
+
+
+def test_redis_requires_password():
+    sock = socket.create_connection(("127.0.0.1", 6379), timeout=5)
+    sock.sendall(b"PING\r\n")
+    reply = sock.recv(128)
+    sock.close()
+    assert reply.startswith(b"-NOAUTH"), reply
+
+
+def test_nats_has_jetstream():
+    status, _, body = get("http://127.0.0.1:8222/varz")
+    assert status == 200 and body["jetstream"]["config"]["store_dir"]
+
+
+def test_secrets_file_is_private(host):
+    secrets = host.file("/etc/acgs/secrets.yml")
+    assert secrets.mode == 0o600 and secrets.user == "root"
+    assert "acgs_postgresql_password" in secrets.content_string
+    # The rendered service configuration holds credentials: not world-readable.
+    assert host.file("/etc/acgs/services/auth-service.json").mode == 0o640
+
+
+def supervisor_pids():
+    out = subprocess.run(["supervisorctl", "status"], capture_output=True, text=True, check=False).stdout
+    return dict((line.split()[0], line.split()[3].rstrip(",")) for line in out.splitlines() if "RUNNING" in line)
+
+
+def test_postgresql_outage_turns_dependents_unhealthy_and_back():
+    before = supervisor_pids()
+    subprocess.run(["service", "postgresql", "stop"], check=True, capture_output=True)
+    try:
+        started = time.monotonic()
+        down = wait_for(lambda: all(get("http://127.0.0.1:%d/health" % p)[0] == 503 for p in SERVICES.values()), 10)
+        elapsed = time.monotonic() - started
+        assert down, "not every PostgreSQL-dependent service reported 503 within 10 s"
+        status, _, body = get("http://127.0.0.1:8000/health")
+        assert body["status"] == "unhealthy" and body["dependencies"]["postgresql"]["status"] == "down"
+        print("503 after %.2f s" % elapsed)
+    finally:
+        subprocess.run(["service", "postgresql", "start"], check=True, capture_output=True)
+    assert wait_for(lambda: all(get("http://127.0.0.1:%d/health" % p)[0] == 200 for p in SERVICES.values()), 15)
+    assert supervisor_pids() == before, "services were restarted instead of recovering"
+
+
+BAD_OVERRIDES = [
+    ({"acgs_service_overrides": {"fv-service": {"port": 8000}}}, "port collision: service 'fv-service'"),
+    ({"acgs_service_overrides": {"gs-service": {"port": 5432}}}, "is already used by postgresql"),
+    ({"acgs_service_overrides": {"ec-service": {"criticality": "urgent"}}}, "service 'ec-service': unknown criticality 'urgent'"),
+    ({"acgs_service_overrides": {"ac-service": {"dependencies": ["postgresql", "mongodb"]}}},
+     "service 'ac-service' depends on unknown component 'mongodb'"),
+    ({"acgs_constitutional_hash": "not-a-hash"}, "acgs_constitutional_hash 'not-a-hash' is malformed"),
+]
+
+
+@pytest.mark.parametrize("extra,message", BAD_OVERRIDES)
+def test_prechecks_refuse_bad_inventory_before_changing_anything(extra, message):
+    result = subprocess.run(
+        ["ansible-playbook", "-i", os.path.join(REPO, "inventories", "local"),
+         os.path.join(REPO, "playbooks", "site.yml"), "-e", json.dumps(extra)],
+        capture_output=True, text=True, cwd=REPO, check=False)
+    assert result.returncode != 0
+    assert message in result.stdout, result.stdout[-3000:]
+    assert "changed=0" in result.stdout
