@@ -27,9 +27,9 @@ def get(url, context=None, timeout=5):
     """(status, headers, parsed JSON or text) of a GET, 4xx/5xx included."""
     try:
         with urllib.request.urlopen(url, timeout=timeout, context=context) as resp:
-            status, headers, body = resp.status, dict(resp.headers), resp.read()
+            status, headers, body = resp.status, resp.headers, resp.read()
     except urllib.error.HTTPError as err:
-        status, headers, body = err.code, dict(err.headers), err.read()
+        status, headers, body = err.code, err.headers, err.read()
     try:
         return status, headers, json.loads(body)
     except ValueError:
@@ -192,7 +192,8 @@ def test_prechecks_refuse_bad_inventory_before_changing_anything(extra, message)
     result = subprocess.run(
         ["ansible-playbook", "-i", os.path.join(REPO, "inventories", "local"),
          os.path.join(REPO, "playbooks", "site.yml"), "-e", json.dumps(extra)],
-        capture_output=True, text=True, cwd=REPO, check=False)
+        capture_output=True, text=True, cwd=REPO, check=False,
+        env=dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1"))
     assert result.returncode != 0
     assert message in result.stdout, result.stdout[-3000:]
     assert "changed=0" in result.stdout
