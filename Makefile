@@ -6,7 +6,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 COLLECTION := $(CURDIR)/build/collections/ansible_collections/acgs/platform
 PY := 3.11
 
-.PHONY: local test venv sync site sanity units lint molecule bench build clean
+.PHONY: local test venv sync site sanity units lint molecule integration bench build clean
 
 local: venv site
 
@@ -19,7 +19,8 @@ sync:
 site: sync
 	ansible-playbook -i inventories/local playbooks/site.yml
 
-test: venv sanity units lint molecule
+# molecule leaves the converged stack running for the integration targets.
+test: venv sanity units lint molecule integration
 
 sanity: sync
 	cd $(COLLECTION) && ansible-test sanity --venv --python $(PY) --color no
@@ -33,8 +34,12 @@ lint: sync
 molecule: sync
 	molecule test --all
 
+integration: sync
+	cd $(COLLECTION) && ansible-test integration --local --python $(PY) --color no
+
 bench: sync
 	bash benchmarks/reference_service.sh
+	bash benchmarks/health_probe.sh
 
 build: sync
 	ansible-galaxy collection build --force --output-path build/dist .

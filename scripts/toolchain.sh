@@ -35,10 +35,10 @@ for c in "${stock_collections[@]}"; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
   step "collections: unpacking ${missing[*]} from ansible==$ansible_pkg_version"
-  wheel=$(ls .cache/ansible-"$ansible_pkg_version"-*.whl 2>/dev/null | head -n1 || true)
+  wheel=$(find .cache -maxdepth 1 -name "ansible-$ansible_pkg_version-*.whl" | head -n1)
   if [ -z "$wheel" ]; then
     .venv/bin/pip download --quiet --disable-pip-version-check --no-deps -d .cache "ansible==$ansible_pkg_version"
-    wheel=$(ls .cache/ansible-"$ansible_pkg_version"-*.whl | head -n1)
+    wheel=$(find .cache -maxdepth 1 -name "ansible-$ansible_pkg_version-*.whl" | head -n1)
   fi
   .venv/bin/python - "$wheel" "$root/build/collections" "${missing[@]}" <<'PY'
 import sys, zipfile

@@ -66,16 +66,38 @@ _list:
   type: list
   elements: dict
   contains:
-    name: {description: Service name, type: str}
-    port: {description: Public port (HAProxy), type: int}
-    instance_port: {description: Port the instance listens on behind HAProxy, type: int}
-    tls_port: {description: HTTPS port on HAProxy, type: int}
-    host: {description: Address the service is reached at, type: str}
-    purpose: {description: What the service does, type: str}
-    criticality: {description: critical, medium or low, type: str}
-    dependencies: {description: Components the service needs, type: list, elements: str}
-    required_dependencies: {description: The dependencies whose loss makes the service unhealthy, type: list, elements: str}
-    constitutional_hash: {description: The expected hash, type: str}
+    name:
+      description: Service name.
+      type: str
+    port:
+      description: Public port, owned by HAProxy.
+      type: int
+    instance_port:
+      description: Port the instance listens on behind HAProxy.
+      type: int
+    tls_port:
+      description: HTTPS port on HAProxy.
+      type: int
+    host:
+      description: Address the service is reached at.
+      type: str
+    purpose:
+      description: What the service does.
+      type: str
+    criticality:
+      description: One of V(critical), V(medium) or V(low).
+      type: str
+    dependencies:
+      description: Components the service needs.
+      type: list
+      elements: str
+    required_dependencies:
+      description: The dependencies whose loss makes the service unhealthy.
+      type: list
+      elements: str
+    constitutional_hash:
+      description: The expected hash.
+      type: str
 """
 
 from ansible.errors import AnsibleLookupError

@@ -58,14 +58,14 @@ def test_health_through_haproxy(name, port):
 
 @pytest.mark.parametrize("name,port", sorted(SERVICES.items()))
 def test_compliance_hash(name, port):
-    status, _, body = get("http://127.0.0.1:%d/api/v1/compliance/status" % port)
+    status, headers, body = get("http://127.0.0.1:%d/api/v1/compliance/status" % port)
     assert status == 200
     assert body["data"]["constitutional_hash"] == HASH
 
 
 @pytest.mark.parametrize("port", sorted(p + 1000 for p in SERVICES.values()))
 def test_tls_frontend_verifies_with_generated_ca(port):
-    status, _, body = get("https://localhost:%d/health" % port, context=ssl.create_default_context(cafile=CA))
+    status, headers, body = get("https://localhost:%d/health" % port, context=ssl.create_default_context(cafile=CA))
     assert status == 200 and body["status"] == "healthy"
 
 
@@ -83,7 +83,7 @@ def test_instances_are_not_on_public_ports(host):
 
 
 def test_metrics_carry_runbook_series():
-    status, _, text = get("http://127.0.0.1:8000/metrics")
+    status, headers, text = get("http://127.0.0.1:8000/metrics")
     assert status == 200
     for series in ("acgs_service_up", "acgs_requests_total", "acgs_errors_total",
                    "acgs_response_time_seconds_bucket", "acgs_constitutional_compliance"):
@@ -114,13 +114,13 @@ def test_haproxy_runtime_api_is_admin_level():
 
 
 def test_haproxy_prometheus_exporter():
-    status, _, text = get("http://127.0.0.1:8404/metrics")
+    status, headers, text = get("http://127.0.0.1:8404/metrics")
     assert status == 200 and "haproxy_backend_status" in text
 
 
 def test_prometheus_scrapes_services_haproxy_and_itself():
     def all_up():
-        _, _, body = get("http://127.0.0.1:9090/api/v1/targets?state=active")
+        status, headers, body = get("http://127.0.0.1:9090/api/v1/targets?state=active")
         targets = body["data"]["activeTargets"]
         jobs = {}
         for target in targets:
@@ -129,7 +129,7 @@ def test_prometheus_scrapes_services_haproxy_and_itself():
               and jobs.get("prometheus") == ["up"])
         return ok and jobs
     assert wait_for(all_up, 60, interval=1), get("http://127.0.0.1:9090/api/v1/targets")[2]
-    _, _, rules = get("http://127.0.0.1:9090/api/v1/rules")
+    status, headers, rules = get("http://127.0.0.1:9090/api/v1/rules")
     names = [r["name"] for g in rules["data"]["groups"] for r in g["rules"]]
     assert "ACGSConstitutionalComplianceViolation" in names
 
@@ -143,7 +143,7 @@ def test_redis_requires_password():
 
 
 def test_nats_has_jetstream():
-    status, _, body = get("http://127.0.0.1:8222/varz")
+    status, headers, body = get("http://127.0.0.1:8222/varz")
     assert status == 200 and body["jetstream"]["config"]["store_dir"]
 
 
@@ -168,7 +168,7 @@ def test_postgresql_outage_turns_dependents_unhealthy_and_back():
         down = wait_for(lambda: all(get("http://127.0.0.1:%d/health" % p)[0] == 503 for p in SERVICES.values()), 10)
         elapsed = time.monotonic() - started
         assert down, "not every PostgreSQL-dependent service reported 503 within 10 s"
-        status, _, body = get("http://127.0.0.1:8000/health")
+        status, headers, body = get("http://127.0.0.1:8000/health")
         assert body["status"] == "unhealthy" and body["dependencies"]["postgresql"]["status"] == "down"
         print("503 after %.2f s" % elapsed)
     finally:
