@@ -20,7 +20,7 @@ site: sync
 	ansible-playbook -i inventories/local playbooks/site.yml
 
 # molecule leaves the converged stack running for the integration targets.
-test: venv sanity units lint molecule integration
+test: venv sanity units lint build molecule integration
 
 sanity: sync
 	cd $(COLLECTION) && ansible-test sanity --venv --python $(PY) --color no
@@ -41,8 +41,16 @@ bench: sync
 	bash benchmarks/reference_service.sh
 	bash benchmarks/health_probe.sh
 
+# Build the artifact, install it into an empty path and check it is usable.
 build: sync
-	ansible-galaxy collection build --force --output-path build/dist .
+	rm -rf build/dist build/installed
+	ansible-galaxy collection build --output-path build/dist .
+	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/installed ansible-galaxy collection install --offline --no-deps --force \
+	  -p build/installed build/dist/acgs-platform-*.tar.gz
+	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/installed ansible-doc -l acgs.platform > build/dist/modules.txt
+	cat build/dist/modules.txt
+	for m in acgs_health acgs_hash_check; do grep -q "acgs.platform.$$m" build/dist/modules.txt || { echo "artifact lacks $$m"; exit 1; }; done
+	tar -tzf build/dist/acgs-platform-*.tar.gz | grep -E '(^|/)(\.venv|build|\.git|tests/output)/' && { echo "artifact carries build files"; exit 1; } || true
 
 clean:
 	rm -rf build .cache

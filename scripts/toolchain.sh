@@ -18,6 +18,16 @@ stock_collections=(community/general community/postgresql community/docker kuber
 
 step() { printf '== %s\n' "$*"; }
 
+# A fresh Debian machine may lack these; the rest comes from PyPI.
+need=()
+command -v rsync >/dev/null || need+=(rsync)
+command -v git >/dev/null || need+=(git)
+"$python" -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
+if [ ${#need[@]} -gt 0 ]; then
+  step "apt: installing ${need[*]}"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
 stamp=.venv/.requirements.sha256
 want=$(sha256sum requirements-controller.txt | cut -d' ' -f1)
 if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
