@@ -126,7 +126,7 @@ def _check_keys(raw, allowed, where):
 
 
 def _string(value, key, allow_none=False):
-    if value is None and allow_none:
+    if allow_none and (value is None or value == ""):
         return None
     if not isinstance(value, str) or not value:
         raise ConfigError("bad config key '%s': must be a non-empty string, got %r" % (key, value))
@@ -567,7 +567,7 @@ class Metrics:
 
     def __init__(self):
         self.requests = {}
-        self.errors = dict.fromkeys(ENDPOINTS + (OTHER_ENDPOINT,), 0)
+        self.errors = {endpoint: 0 for endpoint in ENDPOINTS + (OTHER_ENDPOINT,)}
         self.histograms = {}
         for endpoint in ENDPOINTS + (OTHER_ENDPOINT,):
             self.histograms[endpoint] = [[0] * (len(HISTOGRAM_BUCKETS) + 1), 0.0]
@@ -720,6 +720,15 @@ class HttpConnection(asyncio.Protocol):
             self.worker.cancel()
             self.worker = None
         self.service.connection_done(self)
+
+    def pause_writing(self):
+        # The client does not read its responses: stop reading its requests.
+        if self.transport is not None:
+            self.transport.pause_reading()
+
+    def resume_writing(self):
+        if self.transport is not None and not self.closing:
+            self.transport.resume_reading()
 
     def data_received(self, data):
         if self.closing:
