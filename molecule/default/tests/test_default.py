@@ -187,13 +187,23 @@ BAD_OVERRIDES = [
 ]
 
 
-@pytest.mark.parametrize("extra,message", BAD_OVERRIDES)
-def test_prechecks_refuse_bad_inventory_before_changing_anything(extra, message):
-    result = subprocess.run(
+def site(*args):
+    return subprocess.run(
         ["ansible-playbook", "-i", os.path.join(REPO, "inventories", "local"),
-         os.path.join(REPO, "playbooks", "site.yml"), "-e", json.dumps(extra)],
+         os.path.join(REPO, "playbooks", "site.yml")] + list(args),
         capture_output=True, text=True, cwd=REPO, check=False,
         env=dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1"))
+
+
+@pytest.mark.parametrize("extra,message", BAD_OVERRIDES)
+def test_prechecks_refuse_bad_inventory_before_changing_anything(extra, message):
+    result = site("-e", json.dumps(extra))
     assert result.returncode != 0
     assert message in result.stdout, result.stdout[-3000:]
     assert "changed=0" in result.stdout
+
+
+def test_check_mode_on_the_converged_stack_changes_nothing():
+    result = site("--check")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "changed=0" in result.stdout and "failed=0" in result.stdout, result.stdout[-3000:]
