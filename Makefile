@@ -6,7 +6,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 COLLECTION := $(CURDIR)/build/collections/ansible_collections/acgs/platform
 PY := 3.11
 
-.PHONY: local test venv sync site sanity units lint molecule integration bench build clean
+.PHONY: local test venv sync site sanity units lint molecule integration drill bench build clean
 
 local: venv site
 
@@ -20,7 +20,7 @@ site: sync
 	ansible-playbook -i inventories/local playbooks/site.yml
 
 # molecule leaves the converged stack running for the integration targets.
-test: venv sanity units lint build molecule integration
+test: venv sanity units lint build molecule integration drill
 
 sanity: sync
 	cd $(COLLECTION) && ansible-test sanity --venv --python $(PY) --color no
@@ -37,9 +37,14 @@ molecule: sync
 integration: sync
 	cd $(COLLECTION) && ansible-test integration --local --python $(PY) --color no
 
+# Back up, destroy, restore and compare on the live stack; prints RTO and RPO.
+drill: sync
+	ansible-playbook -i inventories/local playbooks/dr_drill.yml
+
 bench: sync
 	bash benchmarks/reference_service.sh
 	bash benchmarks/health_probe.sh
+	bash benchmarks/backup.sh
 
 # Build the artifact, install it into an empty path and check it is usable.
 build: sync

@@ -1,0 +1,222 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, ACGS Operations Team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""PostgreSQL for acgs_backup: connections (psycopg2), pg_dump/pg_restore command
+lines, data checksums taken in the dump's own snapshot, restore targets, row
+counts, and point-in-time recovery from a base backup plus the WAL archive.
+
+Passwords go to the client tools through the environment (PGPASSWORD), never on
+a command line, and are removed from any message.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+from ansible_collections.acgs.platform.plugins.module_utils._backup import BackupError, redact, which
+
+try:
+    import psycopg2
+    import psycopg2.extensions
+    HAS_PSYCOPG2 = True
+    PSYCOPG2_IMPORT_ERROR = None
+except ImportError as exc:  # pragma: no cover - depends on the host
+    HAS_PSYCOPG2 = False
+    PSYCOPG2_IMPORT_ERROR = exc
+
+SYSTEM_SCHEMAS = ("pg_catalog", "information_schema", "pg_toast")
+
+# order-independent data fingerprint of one table: row count and the sum of
+# 60-bit prefixes of each row's md5, so memory stays constant on the server
+TABLE_CHECKSUM_SQL = (
+    "SELECT count(*), coalesce(sum(('x' || substr(md5(t::text), 1, 15))::bit(60)::bigint), 0)::text "
+    "FROM %s AS t")
+
+
+def quote_ident(name):
+    return '"' + name.replace('"', '""') + '"'
+
+
+def env_for(params):
+    env = dict(os.environ)
+    for key in ("PGPASSWORD", "PGPASSFILE", "PGSERVICE"):
+        env.pop(key, None)
+    if params.get("password"):
+        env["PGPASSWORD"] = params["password"]
+    env["PGCONNECT_TIMEOUT"] = str(int(params.get("connect_timeout") or 10))
+    if params.get("ssl_mode"):
+        env["PGSSLMODE"] = params["ssl_mode"]
+    return env
+
+
+def conn_args(params):
+    args = []
+    if params.get("host"):
+        args += ["--host", params["host"]]
+    if params.get("port"):
+        args += ["--port", str(params["port"])]
+    if params.get("user"):
+        args += ["--username", params["user"]]
+    return args + ["--no-password"]
+
+
+def connect(params, dbname=None, autocommit=True):
+    if not HAS_PSYCOPG2:
+        raise BackupError("the PostgreSQL component needs the Python library psycopg2: %s" % PSYCOPG2_IMPORT_ERROR)
+    kwargs = {"dbname": dbname or params.get("maintenance_db") or "postgres",
+              "connect_timeout": int(params.get("connect_timeout") or 10)}
+    for key, arg in (("host", "host"), ("port", "port"), ("user", "user"), ("password", "password"), ("ssl_mode", "sslmode")):
+        if params.get(key):
+            kwargs[arg] = params[key]
+    try:
+        conn = psycopg2.connect(**kwargs)
+    except psycopg2.Error as exc:
+        where = "%s:%s" % (params.get("host") or "local socket", params.get("port") or 5432)
+        raise BackupError("cannot connect to PostgreSQL at %s database %s as %s: %s" % (
+            where, kwargs["dbname"], params.get("user") or "(default user)",
+            redact(str(exc).strip(), [params.get("password")])))
+    conn.autocommit = autocommit
+    return conn
+
+
+def query(conn, sql, args=None, password=None):
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql, args)
+            return cur.fetchall() if cur.description else []
+    except psycopg2.Error as exc:
+        raise BackupError("PostgreSQL query failed: %s" % redact(str(exc).strip(), [password]))
+
+
+def list_databases(conn):
+    rows = query(conn, "SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate "
+                       "AND datname <> 'postgres' ORDER BY datname")
+    return [row[0] for row in rows]
+
+
+def server_version(conn):
+    return query(conn, "SHOW server_version")[0][0]
+
+
+def database_owner(conn, dbname):
+    rows = query(conn, "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s", (dbname,))
+    return rows[0][0] if rows else None
+
+
+def database_exists(conn, dbname):
+    return bool(query(conn, "SELECT 1 FROM pg_database WHERE datname = %s", (dbname,)))
+
+
+def role_exists(conn, role):
+    return bool(query(conn, "SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)))
+
+
+def user_tables(conn):
+    return query(conn, "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                       "WHERE c.relkind = 'r' AND n.nspname NOT IN %s AND n.nspname NOT LIKE 'pg_temp%%' "
+                       "ORDER BY 1, 2", (SYSTEM_SCHEMAS,))
+
+
+def user_relation_count(conn):
+    return query(conn, "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                       "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND n.nspname NOT IN %s "
+                       "AND n.nspname NOT LIKE 'pg_temp%%'", (SYSTEM_SCHEMAS,))[0][0]
+
+
+def table_checksums(conn):
+    """{schema.table: {rows, checksum}} for every user table."""
+    result = {}
+    for schema, table in user_tables(conn):
+        rows, checksum = query(conn, TABLE_CHECKSUM_SQL % (quote_ident(schema) + "." + quote_ident(table)))[0]
+        result["%s.%s" % (schema, table)] = {"rows": int(rows), "checksum": checksum}
+    return result
+
+
+def row_counts(conn):
+    result = {}
+    for schema, table in user_tables(conn):
+        result["%s.%s" % (schema, table)] = int(query(conn, "SELECT count(*) FROM %s.%s" % (quote_ident(schema), quote_ident(table)))[0][0])
+    return result
+
+
+class SnapshotHolder(object):
+    """Holds a REPEATABLE READ transaction open and exports its snapshot, so that
+    pg_dump (``--snapshot``) and the data checksums see the same data."""
+
+    def __init__(self, params, dbname):
+        self.conn = connect(params, dbname, autocommit=False)
+        self.conn.set_session(isolation_level=psycopg2.extensions.ISOLATION_LEVEL_REPEATABLE_READ, readonly=True)
+        self.snapshot = query(self.conn, "SELECT pg_export_snapshot()")[0][0]
+
+    def close(self):
+        try:
+            self.conn.rollback()
+            self.conn.close()
+        except psycopg2.Error:
+            pass
+
+
+def dump_argv(params, dbname, fmt="custom", jobs=1, level=6, snapshot=None, out_dir=None):
+    pg_dump = which("pg_dump")
+    if not pg_dump:
+        raise BackupError("pg_dump is not installed")
+    argv = [pg_dump] + conn_args(params) + ["--format", fmt, "--compress", str(level)]
+    if snapshot:
+        argv += ["--snapshot", snapshot]
+    if fmt == "directory":
+        argv += ["--jobs", str(max(1, jobs)), "--file", out_dir]
+    return argv + ["--dbname", dbname]
+
+
+def restore_argv(params, dbname, path=None, jobs=1, no_owner=False):
+    pg_restore = which("pg_restore")
+    if not pg_restore:
+        raise BackupError("pg_restore is not installed")
+    argv = [pg_restore] + conn_args(params) + ["--dbname", dbname, "--exit-on-error"]
+    if no_owner:
+        argv += ["--no-owner", "--no-privileges"]
+    if path and jobs > 1:
+        argv += ["--jobs", str(jobs)]
+    if path:
+        argv.append(path)
+    return argv
+
+
+def list_argv(path=None):
+    pg_restore = which("pg_restore")
+    if not pg_restore:
+        raise BackupError("pg_restore is not installed")
+    argv = [pg_restore, "--list"]
+    return argv + [path] if path else argv
+
+
+def recreate_database(conn, dbname, owner=None, password=None):
+    if database_exists(conn, dbname):
+        query(conn, "DROP DATABASE %s WITH (FORCE)" % quote_ident(dbname), password=password)
+    sql = "CREATE DATABASE %s" % quote_ident(dbname)
+    if owner and role_exists(conn, owner):
+        sql += " OWNER %s" % quote_ident(owner)
+    query(conn, sql, password=password)
+
+
+def basebackup_argv(params, level=None):
+    tool = which("pg_basebackup")
+    if not tool:
+        raise BackupError("pg_basebackup is not installed")
+    # tar to stdout needs a single tablespace; WAL needed for consistency is fetched into the tar
+    return [tool] + conn_args(params) + [
+        "--pgdata", "-", "--format", "tar", "--wal-method", "fetch", "--checkpoint", "fast", "--label", "acgs_backup"]
+
+
+def recovery_settings(wal_archive_dir, target_time=None, target_action="promote"):
+    lines = ["# written by acgs.platform.acgs_backup for point-in-time recovery",
+             "restore_command = 'cp \"%s/%%f\" \"%%p\"'" % wal_archive_dir.replace("'", "''")]
+    if target_time:
+        lines.append("recovery_target_time = '%s'" % str(target_time).replace("'", "''"))
+        lines.append("recovery_target_inclusive = on")
+        lines.append("recovery_target_action = '%s'" % target_action)
+    else:
+        lines.append("recovery_target_timeline = 'latest'")
+    return "\n".join(lines) + "\n"
