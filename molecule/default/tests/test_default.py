@@ -160,7 +160,7 @@ def supervisor_pids():
     return dict((line.split()[0], line.split()[3].rstrip(",")) for line in out.splitlines() if "RUNNING" in line)
 
 
-def test_postgresql_outage_turns_dependents_unhealthy_and_back():
+def test_postgresql_outage_turns_dependents_unhealthy_and_back(tmp_path):
     before = supervisor_pids()
     subprocess.run(["service", "postgresql", "stop"], check=True, capture_output=True)
     try:
@@ -171,6 +171,10 @@ def test_postgresql_outage_turns_dependents_unhealthy_and_back():
         status, headers, body = get("http://127.0.0.1:8000/health")
         assert body["status"] == "unhealthy" and body["dependencies"]["postgresql"]["status"] == "down"
         print("503 after %.2f s" % elapsed)
+        # The runbook's health check fails the job (AWX shows it red) while critical.
+        result = playbook("health_check.yml", "-e", "acgs_results_dir=%s" % tmp_path)
+        assert result.returncode != 0 and "ACGS platform is CRITICAL" in result.stdout, result.stdout[-3000:]
+        assert json.loads((tmp_path / "health_check.json").read_text())["status"] == "critical"
     finally:
         subprocess.run(["service", "postgresql", "start"], check=True, capture_output=True)
     assert wait_for(lambda: all(get("http://127.0.0.1:%d/health" % p)[0] == 200 for p in SERVICES.values()), 15)
@@ -187,23 +191,42 @@ BAD_OVERRIDES = [
 ]
 
 
-def site(*args):
+def playbook(name, *args):
     return subprocess.run(
         ["ansible-playbook", "-i", os.path.join(REPO, "inventories", "local"),
-         os.path.join(REPO, "playbooks", "site.yml")] + list(args),
+         os.path.join(REPO, "playbooks", name)] + list(args),
         capture_output=True, text=True, cwd=REPO, check=False,
         env=dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1"))
 
 
 @pytest.mark.parametrize("extra,message", BAD_OVERRIDES)
 def test_prechecks_refuse_bad_inventory_before_changing_anything(extra, message):
-    result = site("-e", json.dumps(extra))
+    result = playbook("site.yml", "-e", json.dumps(extra))
     assert result.returncode != 0
     assert message in result.stdout, result.stdout[-3000:]
     assert "changed=0" in result.stdout
 
 
 def test_check_mode_on_the_converged_stack_changes_nothing():
-    result = site("--check")
+    result = playbook("site.yml", "--check")
     assert result.returncode == 0, result.stdout[-3000:]
     assert "changed=0" in result.stdout and "failed=0" in result.stdout, result.stdout[-3000:]
+
+
+def test_health_check_playbook_reports_healthy_then_degraded_without_failing(tmp_path):
+    result = playbook("health_check.yml", "-e", "acgs_results_dir=%s" % tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:]
+    report = json.loads((tmp_path / "health_check.json").read_text())
+    assert report["status"] == "healthy"
+    assert report["constitutional_hash"]["compliance_percent"] == 100
+    # A medium-criticality service down: degraded, reported, not failed.
+    subprocess.run(["supervisorctl", "stop", "acgs-fv-service"], check=True, capture_output=True)
+    try:
+        result = playbook("health_check.yml", "-e", "acgs_results_dir=%s" % tmp_path)
+        assert result.returncode == 0, result.stdout[-3000:]
+        report = json.loads((tmp_path / "health_check.json").read_text())
+        assert report["status"] == "degraded"
+        assert "DEGRADED" in result.stdout
+    finally:
+        subprocess.run(["supervisorctl", "start", "acgs-fv-service"], check=True, capture_output=True)
+    assert wait_for(lambda: get("http://127.0.0.1:8003/health")[0] == 200, 15)
