@@ -230,3 +230,19 @@ def test_health_check_playbook_reports_healthy_then_degraded_without_failing(tmp
     finally:
         subprocess.run(["supervisorctl", "start", "acgs-fv-service"], check=True, capture_output=True)
     assert wait_for(lambda: get("http://127.0.0.1:8003/health")[0] == 200, 15)
+
+
+def test_vault_encrypted_secrets_file_is_used(tmp_path):
+    secrets = tmp_path / "secrets.yml"
+    secrets.write_text(open("/etc/acgs/secrets.yml").read())
+    secrets.chmod(0o600)
+    password = tmp_path / "vault-pass"
+    password.write_text("correct horse battery staple\n")
+    subprocess.run(["ansible-vault", "encrypt", "--vault-password-file", str(password), str(secrets)],
+                   check=True, capture_output=True, cwd=REPO)
+    assert secrets.read_text().startswith("$ANSIBLE_VAULT;")
+    result = playbook("verify.yml", "-e", "acgs_secrets_file=%s" % secrets, "--vault-password-file", str(password))
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "correct horse" not in result.stdout
+    result = playbook("verify.yml", "-e", "acgs_secrets_file=%s" % secrets)
+    assert result.returncode != 0 and "encrypted with ansible-vault, run with" in result.stdout
