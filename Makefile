@@ -6,9 +6,9 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 COLLECTION := $(CURDIR)/build/collections/ansible_collections/acgs/platform
 PY := 3.11
 
-.PHONY: local test venv sync site sanity units lint molecule integration drill bench build clean
+.PHONY: local test venv sync site health sanity units lint molecule integration drill bench build clean
 
-local: venv site
+local: venv site health
 
 venv:
 	bash scripts/toolchain.sh
@@ -18,6 +18,10 @@ sync:
 
 site: sync
 	ansible-playbook -i inventories/local playbooks/site.yml
+
+# The runbook's health check: summary table, JSON under acgs_results_dir.
+health: sync
+	ansible-playbook -i inventories/local playbooks/health_check.yml
 
 # molecule leaves the converged stack running for the integration targets.
 test: venv sanity units lint build molecule integration drill
