@@ -340,6 +340,7 @@ class Pipeline(object):
         self.secrets = secrets or []
         self.ok_codes = ok_codes
         self.warnings = []
+        self.stderr = []
 
     def run(self, producer, name):
         procs = []
@@ -394,6 +395,7 @@ class Pipeline(object):
             failures = []
             for index, (prog, proc) in enumerate(procs):
                 code = proc.wait()
+                self.stderr.append(redact(_read_stderr(errs[index][1]), self.secrets))
                 ok = self.ok_codes if index == 0 and feeder is None else (0,)
                 if code not in ok:
                     failures.append("%s exited with %s: %s" % (prog, code, redact(_read_stderr(errs[index][1]), self.secrets)))

@@ -17,6 +17,7 @@ import time
 from ansible_collections.acgs.platform.plugins.module_utils import _backup as store
 from ansible_collections.acgs.platform.plugins.module_utils import _backup_postgresql as pg
 from ansible_collections.acgs.platform.plugins.module_utils import _backup_redis as rds
+from ansible_collections.acgs.platform.plugins.module_utils import _backup_wal as wal
 from ansible_collections.acgs.platform.plugins.module_utils._backup import BackupError
 from ansible_collections.acgs.platform.plugins.module_utils.catalog import CONSTITUTIONAL_HASH, CatalogError, validate_hash
 
@@ -99,7 +100,7 @@ def empty_result(params):
     """Every key up front: the shape never depends on what happened."""
     return dict(changed=False, state=params.get("state"), backup_dir=params.get("backup_dir"),
                 backup_id=None, backup_path=None, manifest={}, verification={}, restored={},
-                removed=[], leftovers_removed=[], duration_seconds=0.0)
+                removed=[], leftovers_removed=[], wal_removed=0, wal_cleanup=[], duration_seconds=0.0)
 
 
 def _key(params):
@@ -205,7 +206,8 @@ def create_set(params, check_mode=False, warn=None):
                     backup_id, result["verification"]["summary"]), )
         retention = params.get("retention") or {}
         if retention.get("keep_last") or retention.get("max_age_days") is not None:
-            result["removed"] = _apply_retention(backup_dir, retention, protect=[backup_id])
+            result["removed"], result["wal_cleanup"] = _apply_retention(backup_dir, retention, protect=[backup_id])
+            result["wal_removed"] = sum(len(c["removed"]) for c in result["wal_cleanup"])
     result["duration_seconds"] = round(time.time() - started, 3)
     return result
 
@@ -214,6 +216,7 @@ def _backup_postgresql(p, partial, compression, key, files, tools, secrets):
     conn = pg.connect(p)
     try:
         version = pg.server_version(conn)
+        segment_size = pg.wal_segment_size(conn) if p.get("basebackup") else None
         databases = p.get("databases") or pg.list_databases(conn)
         owners = {}
         for db in databases:
@@ -265,10 +268,13 @@ def _backup_postgresql(p, partial, compression, key, files, tools, secrets):
         info["databases"][db] = {"owner": owners[db], "files": db_files, "checksums": checksums}
     if p.get("basebackup"):
         name = _file_name("postgresql/basebackup.tar", compression, key)
-        res = store.Pipeline(os.path.join(partial, name), compression, key, env=env, secrets=secrets).run(
-            pg.basebackup_argv(p), "pg_basebackup")
+        pipe = store.Pipeline(os.path.join(partial, name), compression, key, env=env, secrets=secrets)
+        base_started = time.time()
+        res = pipe.run(pg.basebackup_argv(p), "pg_basebackup")
         files[name] = _entry(res, "basebackup", "tar", compression, key)
-        info["basebackup"] = {"file": name, "wal_archive_dir": p.get("wal_archive_dir")}
+        info["basebackup"] = {"file": name, "wal_archive_dir": p.get("wal_archive_dir"),
+                              "start_wal": wal.start_wal_from_basebackup_log(pipe.stderr[0] if pipe.stderr else "", segment_size),
+                              "started_epoch": base_started, "finished_epoch": time.time()}
         tools["pg_basebackup"] = store.tool_version([pg.which("pg_basebackup") or "pg_basebackup", "--version"])
     return info
 
@@ -438,6 +444,11 @@ def restore_set(params, check_mode=False, warn=None):
         return _restore_set(params, check_mode, warn)
 
 
+def _wants_pitr(options):
+    components = options.get("components")
+    return bool(options.get("pitr")) and (components is None or "pitr" in components)
+
+
 def _restore_set(params, check_mode=False, warn=None):
     warn = warn or (lambda msg: None)
     started = time.time()
@@ -445,7 +456,11 @@ def _restore_set(params, check_mode=False, warn=None):
     options = params.get("restore") or {}
     force = params.get("force")
     backup_dir = params["backup_dir"]
-    chosen = store.select_set(backup_dir, params.get("backup_id"))
+    if _wants_pitr(options):
+        chosen = wal.select_pitr_set(store.list_sets(backup_dir), (options.get("pitr") or {}).get("target_time"),
+                                     params.get("backup_id"))
+    else:
+        chosen = store.select_set(backup_dir, params.get("backup_id"))
     manifest = chosen["manifest"]
     result.update(backup_id=chosen["backup_id"], backup_path=chosen["path"], manifest=manifest)
     key = _check_key(manifest, _key(params))
@@ -679,14 +694,26 @@ def _restore_pitr(chosen, manifest, pitr, key, force):
 # ---------------------------------------------------------------- absent
 
 def _apply_retention(backup_dir, retention, protect=(), check_mode=False):
-    doomed = store.plan_retention(store.list_sets(backup_dir), retention.get("keep_last"),
-                                  retention.get("max_age_days"), protect=protect)
+    """Removes the sets retention drops, then the WAL segments older than the oldest
+    base backup still kept. Returns (removed ids, [{archive, oldest_kept_wal, removed}])."""
+    sets = store.list_sets(backup_dir)
+    doomed = store.plan_retention(sets, retention.get("keep_last"), retention.get("max_age_days"), protect=protect)
     if not check_mode:
         for backup_id in doomed:
             store.remove_tree(os.path.join(backup_dir, backup_id))
         if doomed:
             store.fsync_dir(backup_dir)
-    return doomed
+    kept = [s for s in sets if s["backup_id"] not in doomed]
+    plans, skipped = wal.plan_wal_cleanup(kept, [s for s in sets if s["backup_id"] in doomed])
+    cleanup = []
+    for plan in plans:
+        version = ((kept[0]["manifest"].get("components") or {}).get("postgresql") or {}).get("server_version") if kept else None
+        removed = wal.cleanup_archive(plan["archive"], plan["oldest_kept_wal"], check_mode, version)
+        cleanup.append(dict(plan, removed=removed))
+    for item in skipped:
+        cleanup.append({"archive": item["archive"], "oldest_kept_wal": None, "backup_id": None, "removed": [],
+                        "skipped": item["reason"]})
+    return doomed, cleanup
 
 
 def remove_sets(params, check_mode=False):
@@ -715,9 +742,10 @@ def remove_sets(params, check_mode=False):
                     store.remove_tree(path)
                     store.fsync_dir(backup_dir)
         else:
-            result["removed"] = _apply_retention(backup_dir, retention, check_mode=check_mode)
+            result["removed"], result["wal_cleanup"] = _apply_retention(backup_dir, retention, check_mode=check_mode)
+            result["wal_removed"] = sum(len(c["removed"]) for c in result["wal_cleanup"])
     result["backup_id"] = backup_id
-    result["changed"] = bool(result["removed"] or result["leftovers_removed"])
+    result["changed"] = bool(result["removed"] or result["leftovers_removed"] or result["wal_removed"])
     result["duration_seconds"] = round(time.time() - started, 3)
     return result
 

@@ -100,6 +100,11 @@ def server_version(conn):
     return query(conn, "SHOW server_version")[0][0]
 
 
+def wal_segment_size(conn):
+    rows = query(conn, "SELECT setting::bigint FROM pg_settings WHERE name = 'wal_segment_size'")
+    return int(rows[0][0]) if rows else 16 * 1024 * 1024
+
+
 def database_owner(conn, dbname):
     rows = query(conn, "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s", (dbname,))
     return rows[0][0] if rows else None
@@ -207,7 +212,8 @@ def basebackup_argv(params, level=None):
         raise BackupError("pg_basebackup is not installed")
     # tar to stdout needs a single tablespace; WAL needed for consistency is fetched into the tar
     return [tool] + conn_args(params) + [
-        "--pgdata", "-", "--format", "tar", "--wal-method", "fetch", "--checkpoint", "fast", "--label", "acgs_backup"]
+        "--pgdata", "-", "--format", "tar", "--wal-method", "fetch", "--checkpoint", "fast", "--label", "acgs_backup",
+        "--verbose"]
 
 
 def recovery_settings(wal_archive_dir, target_time=None, target_action="promote"):

@@ -22,7 +22,8 @@ description:
   - Restores a set fully or partially, into the same place or elsewhere (a scratch database, another Redis, another
     root directory), refusing a set that fails verification and a non-empty target unless O(force=true); reports row
     and key counts. Prepares point-in-time recovery from a base backup and a WAL archive.
-  - Applies retention (keep the last N sets and/or drop sets older than D days), never deleting the newest verified set.
+  - Applies retention (keep the last N sets and/or drop sets older than D days), never deleting the newest verified set,
+    then prunes the WAL archive of the segments older than the oldest base backup still kept (C(pg_archivecleanup)).
 author:
   - ACGS Operations Team (@acgs)
 extends_documentation_fragment:
@@ -47,6 +48,9 @@ options:
   backup_id:
     description:
       - The set to verify, restore or remove, C(backup-<epoch>). V(latest) or omitted means the newest complete set.
+      - For point-in-time recovery (O(restore.pitr)), V(latest) or omitted means the newest set whose base backup was
+        complete before O(restore.pitr.target_time); a given set is refused when the target time is before its base
+        backup.
     type: str
   compression:
     description:
@@ -171,6 +175,9 @@ options:
     description:
       - Which sets to keep, applied after O(state=present) and by O(state=absent) without O(backup_id).
       - The newest verified set is never deleted (nor the newest set when none is verified), nor the set just taken.
+      - Then, in each WAL archive the sets' base backups name, the WAL segments older than the start WAL file of the
+        oldest base backup still kept are removed with C(pg_archivecleanup) (RV(wal_removed)). Nothing is removed from
+        an archive when no kept set has a base backup in it, or when a kept base backup's start WAL is unknown.
     type: dict
     suboptions:
       keep_last:
@@ -228,7 +235,8 @@ options:
             required: true
           target_time:
             description:
-              - Recover up to this time (C(recovery_target_time)), for example C(2026-01-01 12:00:00+00).
+              - Recover up to this time (C(recovery_target_time)), for example C(2026-01-01 12:00:00+00). It must carry
+                a time zone (C(+00), C(Z), C(UTC), C(+01:00)).
               - Default the end of the archive.
             type: str
           wal_archive_dir:
@@ -349,6 +357,19 @@ removed:
   type: list
   elements: str
   sample: [backup-1764547200]
+wal_removed:
+  description: Number of WAL segments removed from the WAL archive(s) by retention (would be, in check mode).
+  returned: always
+  type: int
+  sample: 42
+wal_cleanup:
+  description:
+    - Per WAL archive - C(archive), C(oldest_kept_wal) (the start WAL file of the oldest kept base backup, given to
+      C(pg_archivecleanup)), C(backup_id) (that set), C(removed) (segment names), and C(skipped) (why nothing was removed).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{archive: /var/backups/acgs-wal, oldest_kept_wal: 000000010000000000000007, removed: [000000010000000000000005]}]
 leftovers_removed:
   description: Incomplete sets and temporary directories of interrupted runs that were removed.
   returned: always
