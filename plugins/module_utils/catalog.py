@@ -19,14 +19,15 @@ CONSTITUTIONAL_HASH = "cdd01ef066bc6cf2"
 
 CRITICALITIES = ("critical", "medium", "low")
 
-# Infrastructure a service may depend on, and whether the all-in-one stack
-# provides it. OPA is not packaged for Debian, so a dependency on it is
-# reported but does not make a service unhealthy unless an inventory says so.
+# Infrastructure a service may depend on, and whether losing it makes the
+# service unhealthy. OPA is not packaged for Debian, so a dependency on it is
+# reported but does not make a service unhealthy. (Where each component
+# listens is inventory data: acgs_postgresql_port and friends.)
 COMPONENTS = {
-    "postgresql": {"port": 5432, "required": True},
-    "redis": {"port": 6379, "required": True},
-    "nats": {"port": 4222, "required": True},
-    "opa": {"port": 8181, "required": False},
+    "postgresql": {"required": True},
+    "redis": {"required": True},
+    "nats": {"required": True},
+    "opa": {"required": False},
 }
 
 # The runbook's "Core Services" table.

@@ -56,13 +56,27 @@ def descendants(root):
     return found
 
 
+def alive(pid):
+    """True while pid exists and is not a zombie."""
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (IOError, OSError, IndexError):
+        return False
+
+
 def kill_tree(proc):
-    for pid in [proc.pid] + descendants(proc.pid):
+    """SIGKILL ansible and everything under it (module, pg_dump), and wait until all are gone."""
+    pids = [proc.pid] + descendants(proc.pid)
+    for pid in pids:
         try:
             os.kill(pid, signal.SIGKILL)
         except OSError:
             pass
     proc.wait()
+    deadline = time.time() + 10
+    while any(alive(pid) for pid in pids) and time.time() < deadline:
+        time.sleep(0.02)
 
 
 def main():
@@ -92,7 +106,6 @@ def main():
         print(json.dumps({"killed": False, "reason": "timeout"}))
         return 1
     kill_tree(proc)
-    time.sleep(0.5)
     print(json.dumps({"killed": True, "partial": seen, "after_seconds": round(time.time() - started, 2),
                       "left": sorted(os.listdir(backup_dir))}))
     return 0
