@@ -21,7 +21,7 @@ site: sync
 
 # The runbook's health check: summary table, JSON under acgs_results_dir.
 health: sync
-	ansible-playbook -i inventories/local playbooks/health_check.yml
+	ansible-playbook -i inventories/local playbooks/check.yml
 
 # molecule leaves the converged stack running for the integration targets.
 test: venv sanity units lint build molecule integration drill
@@ -32,8 +32,10 @@ sanity: sync
 units: sync
 	cd $(COLLECTION) && ansible-test units --venv --python $(PY) --color no
 
+# ansible-lint, and each fact (hash, ports) written once in code that runs.
 lint: sync
 	ansible-lint
+	python3 tests/structure/facts_once.py
 
 molecule: sync
 	molecule test --all
@@ -43,7 +45,7 @@ integration: sync
 
 # Back up, destroy, restore and compare on the live stack; prints RTO and RPO.
 drill: sync
-	ansible-playbook -i inventories/local playbooks/dr_drill.yml
+	ansible-playbook -i inventories/local playbooks/dr_drill.yml -e acgs_drill_confirm=true
 
 bench: sync
 	bash benchmarks/reference_service.sh

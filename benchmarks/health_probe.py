@@ -3,14 +3,15 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Benchmark of acgs_health against its baselines, measured in the same run.
 
-Starts 7 reference-service instances (roles/services/files/acgs_service.py) that
-answer /health after 200 ms of injected latency, on free loopback ports, then,
+Serves 7 ACGS services' /health, each answering after 200 ms of injected latency,
+with the fault servers the probe tests use (JsonServer of
+tests/unit/plugins/test_support/fault_servers.py, on free loopback ports), then,
 RUNS times each:
   (a) one acgs_health task over the 7,
   (b) ansible.builtin.uri in a loop over the same 7,
   (c) the runbook's curl loop over the same 7 ports
       (for port in ...; do curl -s http://localhost:$port/health | jq -r '.status // "ERROR"'; done),
-  (d) one acgs_health task over 100 endpoints (100 services spread over the 7 instances).
+  (d) one acgs_health task over 100 endpoints (100 services spread over the 7 servers).
 (a), (b) and (d) are timed inside one ansible-playbook run (benchmarks/health_probe.yml)
 between controller timestamps, so Ansible's start-up is in none of them; (c) is timed
 around the shell loop. Prints the medians and the ratios against the targets
@@ -23,56 +24,39 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
+import importlib.util
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SERVICE = os.path.join(ROOT, "roles", "services", "files", "acgs_service.py")
+FAULT_SERVERS = os.path.join(ROOT, "tests", "unit", "plugins", "test_support", "fault_servers.py")
 PLAYBOOK = os.path.join(ROOT, "benchmarks", "health_probe.yml")
 NAMES = ("auth-service", "ac-service", "integrity-service", "fv-service", "gs-service", "pgc-service", "ec-service")
 TARGETS = (("acgs_health / uri loop", "a_b", 0.35), ("acgs_health / curl loop", "a_c", 0.5),
            ("100 endpoints / 7 endpoints", "d_a", 2.0))
 
 
-def free_port():
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
+def load_fault_servers():
+    """tests/unit/plugins/test_support/fault_servers.py, the probe tests' servers, by path."""
+    spec = importlib.util.spec_from_file_location("acgs_fault_servers", FAULT_SERVERS)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def start_instances(workdir, latency_ms):
-    procs, ports = [], []
-    for name in NAMES:
-        port = free_port()
-        config = os.path.join(workdir, "%s.json" % name)
-        with open(config, "w") as handle:
-            json.dump({"name": name, "version": "0.1.0", "listen_host": "127.0.0.1", "listen_port": port,
-                       "constitutional_hash": "cdd01ef066bc6cf2", "dependencies": [],
-                       "faults": {"latency_ms": latency_ms, "error_rate": 0.0, "wrong_hash": False}}, handle)
-        log = open(os.path.join(workdir, "%s.log" % name), "w")
-        procs.append(subprocess.Popen([sys.executable, SERVICE, "--config", config], stdout=log, stderr=log))
-        ports.append(port)
-    deadline = time.monotonic() + 20
-    for port, proc in zip(ports, procs):
-        while True:
-            try:
-                urllib.request.urlopen("http://127.0.0.1:%d/health" % port, timeout=2).read()
-                break
-            except Exception:  # pylint: disable=broad-except
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit("health_probe: the reference service on port %d did not start" % port)
-                time.sleep(0.1)
-    return procs, ports
+def start_servers(stack, latency_ms):
+    """One server per service answering /health after ``latency_ms``; their ports."""
+    faults = load_fault_servers()
+    servers = [stack.enter_context(faults.JsonServer({"/health": (200, faults.health_body(name, "0.1.0"), {}, latency_ms / 1000.0)}))
+               for name in NAMES]
+    return [server.port for server in servers]
 
 
 def curl_loop(ports):
@@ -115,6 +99,23 @@ def playbook_run(workdir, ports, endpoints):
     return dict((k, float(v)) for k, v in timings.items())
 
 
+def measure(workdir, ports, runs, endpoints):
+    """RUNS samples of (a)-(d) and their ratios."""
+    samples = []
+    for run in range(runs):
+        timing = playbook_run(workdir, ports, endpoints)
+        timing["curl_loop_7"] = curl_loop(ports)
+        timing["a_b"] = timing["acgs_health_7"] / timing["uri_loop_7"]
+        timing["a_c"] = timing["acgs_health_7"] / timing["curl_loop_7"]
+        timing["d_a"] = timing["acgs_health_100"] / timing["acgs_health_7"]
+        samples.append(timing)
+        print("run %d: acgs_health(7) %.3f s, uri loop %.3f s, curl loop %.3f s, acgs_health(%d) %.3f s"
+              % (run + 1, timing["acgs_health_7"], timing["uri_loop_7"], timing["curl_loop_7"], endpoints,
+                 timing["acgs_health_100"]))
+        sys.stdout.flush()
+    return samples
+
+
 def main():
     runs = int(os.environ.get("BENCH_RUNS", "5"))
     latency = int(os.environ.get("BENCH_LATENCY_MS", "200"))
@@ -123,29 +124,11 @@ def main():
         if not shutil.which(tool):
             raise SystemExit("health_probe: %s is not installed" % tool)
     workdir = tempfile.mkdtemp(prefix="acgs-health-bench-")
-    procs = []
     try:
-        procs, ports = start_instances(workdir, latency)
-        samples = []
-        for run in range(runs):
-            timing = playbook_run(workdir, ports, endpoints)
-            timing["curl_loop_7"] = curl_loop(ports)
-            timing["a_b"] = timing["acgs_health_7"] / timing["uri_loop_7"]
-            timing["a_c"] = timing["acgs_health_7"] / timing["curl_loop_7"]
-            timing["d_a"] = timing["acgs_health_100"] / timing["acgs_health_7"]
-            samples.append(timing)
-            print("run %d: acgs_health(7) %.3f s, uri loop %.3f s, curl loop %.3f s, acgs_health(%d) %.3f s"
-                  % (run + 1, timing["acgs_health_7"], timing["uri_loop_7"], timing["curl_loop_7"], endpoints,
-                     timing["acgs_health_100"]))
-            sys.stdout.flush()
+        with contextlib.ExitStack() as stack:
+            ports = start_servers(stack, latency)
+            samples = measure(workdir, ports, runs, endpoints)
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
         shutil.rmtree(workdir, ignore_errors=True)
 
     def median(key):

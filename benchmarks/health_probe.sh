@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark: acgs_health against ansible.builtin.uri in a loop and the runbook's
-# curl | jq loop, over 7 reference-service instances answering /health after
-# 200 ms of injected latency, plus acgs_health over 100 endpoints. All baselines
+# curl | jq loop, over 7 services' /health answering after 200 ms of injected
+# latency (the probe tests' fault servers, tests/unit/plugins/test_support/
+# fault_servers.py), plus acgs_health over 100 endpoints. All baselines
 # run in the same invocation; prints medians and ratios, exits non-zero when a
 # target is missed (acgs_health <= 0.35 x uri loop, <= 0.5 x curl loop,
 # 100 endpoints <= 2 x 7). See benchmarks/health_probe.py for the details.

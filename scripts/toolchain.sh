@@ -14,7 +14,8 @@ python=${PYTHON:-python3}
 ansible_pkg_version=12.3.0
 pip_bootstrap_version=24.2
 collections_dir=$root/build/collections/ansible_collections
-stock_collections=(community/general community/postgresql community/docker kubernetes/core ansible/posix)
+# The collections of requirements.yml (all bundled in the ansible wheel).
+stock_collections=(community/general community/postgresql community/crypto)
 
 step() { printf '== %s\n' "$*"; }
 

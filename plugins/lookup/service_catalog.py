@@ -18,7 +18,16 @@ description:
     constitutional hash; every entry is validated (port collisions, criticality,
     dependencies on unknown components, malformed hash) and a bad entry fails the
     lookup with a message naming it, which is what the site.yml prechecks rely on.
+  - With the term V(infrastructure), returns instead the default ports of the infrastructure
+    (C(postgresql), C(redis), C(nats), C(nats_monitor), C(haproxy_stats), C(prometheus)) as one
+    dictionary, the ports the modules default to.
 options:
+  _terms:
+    description:
+      - Omit for the services. V(infrastructure) for the infrastructure's default ports.
+    type: list
+    elements: str
+    choices: [infrastructure]
   overrides:
     description:
       - "Per-service settings that replace the catalog's, keyed by service name,
@@ -36,9 +45,10 @@ options:
     vars:
       - name: acgs_services_host
   constitutional_hash:
-    description: The expected constitutional hash; validated, returned in each entry.
+    description:
+      - The expected constitutional hash; validated, returned in each entry.
+      - Default the catalog's hash (C(cdd01ef066bc6cf2)).
     type: str
-    default: cdd01ef066bc6cf2
     vars:
       - name: acgs_constitutional_hash
   reserved_ports:
@@ -55,14 +65,20 @@ EXAMPLES = r"""
     msg: "{{ item.name }} -> {{ item.port }}"
   loop: "{{ query('acgs.platform.service_catalog') }}"
 
-- name: Fail before anything changes when two services share a port
+- name: Fail before anything changes when a service takes a port of the infrastructure
   ansible.builtin.set_fact:
-    acgs_catalog: "{{ query('acgs.platform.service_catalog', reserved_ports={'postgresql': 5432}) }}"
+    acgs_catalog: "{{ query('acgs.platform.service_catalog', reserved_ports=lookup('acgs.platform.service_catalog', 'infrastructure')) }}"
+
+- name: Where PostgreSQL listens unless the inventory says otherwise
+  ansible.builtin.debug:
+    msg: "{{ lookup('acgs.platform.service_catalog', 'infrastructure').postgresql }}"
 """
 
 RETURN = r"""
 _list:
-  description: One entry per service.
+  description:
+    - One entry per service.
+    - With the term V(infrastructure), one dictionary of component name to port instead.
   type: list
   elements: dict
   contains:
@@ -104,15 +120,20 @@ from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
 from ansible_collections.acgs.platform.plugins.module_utils.catalog import (
-    COMPONENTS, CatalogError, build_catalog, validate_hash, validate_services)
+    COMPONENTS, CONSTITUTIONAL_HASH, INFRASTRUCTURE_PORTS, CatalogError, build_catalog, validate_hash, validate_services)
 
 
 class LookupModule(LookupBase):
 
     def run(self, terms, variables=None, **kwargs):
+        if terms:
+            if list(terms) != ["infrastructure"]:
+                raise AnsibleLookupError("ACGS service catalog: unknown term(s) %s (known: infrastructure)"
+                                         % ", ".join(repr(t) for t in terms))
+            return [dict(INFRASTRUCTURE_PORTS)]
         self.set_options(var_options=variables, direct=kwargs)
         try:
-            expected = validate_hash(self.get_option("constitutional_hash"), "acgs_constitutional_hash")
+            expected = validate_hash(self.get_option("constitutional_hash") or CONSTITUTIONAL_HASH, "acgs_constitutional_hash")
             entries = build_catalog(self.get_option("overrides"), self.get_option("host"))
             validate_services(entries, self.get_option("reserved_ports"))
         except CatalogError as exc:

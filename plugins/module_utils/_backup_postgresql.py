@@ -1,12 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, ACGS Operations Team
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""PostgreSQL for acgs_backup: connections (psycopg2), pg_dump/pg_restore command
+"""Private: PostgreSQL for acgs_backup - pg_dump/pg_restore/pg_basebackup command
 lines, data checksums taken in the dump's own snapshot, restore targets, row
-counts, and point-in-time recovery from a base backup plus the WAL archive.
+counts, and the settings of point-in-time recovery. Connections come from _postgres.
 
 Passwords go to the client tools through the environment (PGPASSWORD), never on
-a command line, and are removed from any message.
+a command line, and are removed from any message. Not a public API.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -15,16 +15,9 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.acgs.platform.plugins.module_utils._backup import BackupError, redact, which
-
-try:
-    import psycopg2
-    import psycopg2.extensions
-    HAS_PSYCOPG2 = True
-    PSYCOPG2_IMPORT_ERROR = None
-except ImportError as exc:  # pragma: no cover - depends on the host
-    HAS_PSYCOPG2 = False
-    PSYCOPG2_IMPORT_ERROR = exc
+from ansible_collections.acgs.platform.plugins.module_utils._backup_stream import require_tool
+from ansible_collections.acgs.platform.plugins.module_utils._libraries import load_library
+from ansible_collections.acgs.platform.plugins.module_utils._postgres import connect, query
 
 SYSTEM_SCHEMAS = ("pg_catalog", "information_schema", "pg_toast")
 
@@ -40,54 +33,19 @@ def quote_ident(name):
 
 
 def env_for(params):
+    """The client tools' environment for resolved connection ``params``."""
     env = dict(os.environ)
     for key in ("PGPASSWORD", "PGPASSFILE", "PGSERVICE"):
         env.pop(key, None)
-    if params.get("password"):
-        env["PGPASSWORD"] = params["password"]
-    env["PGCONNECT_TIMEOUT"] = str(int(params.get("connect_timeout") or 10))
-    if params.get("ssl_mode"):
-        env["PGSSLMODE"] = params["ssl_mode"]
+    if params.get("login_password"):
+        env["PGPASSWORD"] = params["login_password"]
+    env["PGCONNECT_TIMEOUT"] = str(int(params["connect_timeout"]))
+    env["PGSSLMODE"] = params["ssl_mode"]
     return env
 
 
 def conn_args(params):
-    args = []
-    if params.get("host"):
-        args += ["--host", params["host"]]
-    if params.get("port"):
-        args += ["--port", str(params["port"])]
-    if params.get("user"):
-        args += ["--username", params["user"]]
-    return args + ["--no-password"]
-
-
-def connect(params, dbname=None, autocommit=True):
-    if not HAS_PSYCOPG2:
-        raise BackupError("the PostgreSQL component needs the Python library psycopg2: %s" % PSYCOPG2_IMPORT_ERROR)
-    kwargs = {"dbname": dbname or params.get("maintenance_db") or "postgres",
-              "connect_timeout": int(params.get("connect_timeout") or 10)}
-    for key, arg in (("host", "host"), ("port", "port"), ("user", "user"), ("password", "password"), ("ssl_mode", "sslmode")):
-        if params.get(key):
-            kwargs[arg] = params[key]
-    try:
-        conn = psycopg2.connect(**kwargs)
-    except psycopg2.Error as exc:
-        where = "%s:%s" % (params.get("host") or "local socket", params.get("port") or 5432)
-        raise BackupError("cannot connect to PostgreSQL at %s database %s as %s: %s" % (
-            where, kwargs["dbname"], params.get("user") or "(default user)",
-            redact(str(exc).strip(), [params.get("password")])))
-    conn.autocommit = autocommit
-    return conn
-
-
-def query(conn, sql, args=None, password=None):
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql, args)
-            return cur.fetchall() if cur.description else []
-    except psycopg2.Error as exc:
-        raise BackupError("PostgreSQL query failed: %s" % redact(str(exc).strip(), [password]))
+    return ["--host", params["host"], "--port", str(params["port"]), "--username", params["login_user"], "--no-password"]
 
 
 def list_databases(conn):
@@ -152,21 +110,19 @@ class SnapshotHolder(object):
 
     def __init__(self, params, dbname):
         self.conn = connect(params, dbname, autocommit=False)
-        self.conn.set_session(isolation_level=psycopg2.extensions.ISOLATION_LEVEL_REPEATABLE_READ, readonly=True)
+        self.conn.set_session(isolation_level="REPEATABLE READ", readonly=True)
         self.snapshot = query(self.conn, "SELECT pg_export_snapshot()")[0][0]
 
     def close(self):
         try:
             self.conn.rollback()
             self.conn.close()
-        except psycopg2.Error:
+        except load_library("psycopg2").Error:
             pass
 
 
 def dump_argv(params, dbname, fmt="custom", jobs=1, level=6, snapshot=None, out_dir=None):
-    pg_dump = which("pg_dump")
-    if not pg_dump:
-        raise BackupError("pg_dump is not installed")
+    pg_dump = require_tool("pg_dump")
     argv = [pg_dump] + conn_args(params) + ["--format", fmt, "--compress", str(level)]
     if snapshot:
         argv += ["--snapshot", snapshot]
@@ -176,9 +132,7 @@ def dump_argv(params, dbname, fmt="custom", jobs=1, level=6, snapshot=None, out_
 
 
 def restore_argv(params, dbname, path=None, jobs=1, no_owner=False):
-    pg_restore = which("pg_restore")
-    if not pg_restore:
-        raise BackupError("pg_restore is not installed")
+    pg_restore = require_tool("pg_restore")
     argv = [pg_restore] + conn_args(params) + ["--dbname", dbname, "--exit-on-error"]
     if no_owner:
         argv += ["--no-owner", "--no-privileges"]
@@ -190,26 +144,22 @@ def restore_argv(params, dbname, path=None, jobs=1, no_owner=False):
 
 
 def list_argv(path=None):
-    pg_restore = which("pg_restore")
-    if not pg_restore:
-        raise BackupError("pg_restore is not installed")
+    pg_restore = require_tool("pg_restore")
     argv = [pg_restore, "--list"]
     return argv + [path] if path else argv
 
 
-def recreate_database(conn, dbname, owner=None, password=None):
+def recreate_database(conn, dbname, owner=None):
     if database_exists(conn, dbname):
-        query(conn, "DROP DATABASE %s WITH (FORCE)" % quote_ident(dbname), password=password)
+        query(conn, "DROP DATABASE %s WITH (FORCE)" % quote_ident(dbname))
     sql = "CREATE DATABASE %s" % quote_ident(dbname)
     if owner and role_exists(conn, owner):
         sql += " OWNER %s" % quote_ident(owner)
-    query(conn, sql, password=password)
+    query(conn, sql)
 
 
-def basebackup_argv(params, level=None):
-    tool = which("pg_basebackup")
-    if not tool:
-        raise BackupError("pg_basebackup is not installed")
+def basebackup_argv(params):
+    tool = require_tool("pg_basebackup")
     # tar to stdout needs a single tablespace; WAL needed for consistency is fetched into the tar
     return [tool] + conn_args(params) + [
         "--pgdata", "-", "--format", "tar", "--wal-method", "fetch", "--checkpoint", "fast", "--label", "acgs_backup",

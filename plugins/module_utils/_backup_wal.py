@@ -16,10 +16,10 @@ import calendar
 import glob
 import os
 import re
-import subprocess
 import time
 
-from ansible_collections.acgs.platform.plugins.module_utils._backup import BackupError, list_dir_safe, which
+from ansible_collections.acgs.platform.plugins.module_utils._backup_store import BackupError, list_dir_safe
+from ansible_collections.acgs.platform.plugins.module_utils._backup_stream import run_tool, which
 
 WAL_RE = re.compile(r"^[0-9A-F]{24}$")
 PARTIAL_WAL_RE = re.compile(r"^[0-9A-F]{24}\.partial$")
@@ -175,10 +175,9 @@ def cleanup_archive(archive, oldest, check_mode=False, server_version=None):
     tool = find_archivecleanup(server_version)
     if not tool:
         raise BackupError("pg_archivecleanup is not installed: cannot prune the WAL archive %s" % archive)
-    proc = subprocess.Popen([tool, archive, oldest], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, close_fds=True)
-    err = proc.communicate()[1]
-    if proc.returncode != 0:
-        raise BackupError("pg_archivecleanup %s %s failed: %s" % (archive, oldest, err.decode("utf-8", "replace").strip()[-1000:]))
+    problem = run_tool([tool, archive, oldest])
+    if problem:
+        raise BackupError("cleaning the WAL archive %s up to %s failed: %s" % (archive, oldest, problem))
     left = set(list_dir_safe(archive))
     return [n for n in doomed if n not in left]
 

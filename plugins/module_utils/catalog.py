@@ -21,14 +21,19 @@ CRITICALITIES = ("critical", "medium", "low")
 
 # Infrastructure a service may depend on, and whether losing it makes the
 # service unhealthy. OPA is not packaged for Debian, so a dependency on it is
-# reported but does not make a service unhealthy. (Where each component
-# listens is inventory data: acgs_postgresql_port and friends.)
+# reported but does not make a service unhealthy.
 COMPONENTS = {
     "postgresql": {"required": True},
     "redis": {"required": True},
     "nats": {"required": True},
     "opa": {"required": False},
 }
+
+# Where the infrastructure listens unless the inventory says otherwise (acgs_postgresql_port
+# and friends): the modules' defaults, and roles/common/defaults through the
+# service_catalog lookup's ``infrastructure`` term.
+INFRASTRUCTURE_PORTS = {"postgresql": 5432, "redis": 6379, "nats": 4222, "nats_monitor": 8222,
+                        "haproxy_stats": 8404, "prometheus": 9090}
 
 # The runbook's "Core Services" table.
 SERVICES = (

@@ -28,6 +28,7 @@ author:
   - ACGS Operations Team (@acgs)
 extends_documentation_fragment:
   - acgs.platform.acgs_backup
+  - acgs.platform.connection.backup
 attributes:
   check_mode:
     support: full
@@ -60,106 +61,6 @@ options:
     type: str
     default: auto
     choices: [auto, gzip, zstd, none]
-  postgresql:
-    description:
-      - The PostgreSQL server to back up or to restore into. Omit it to leave PostgreSQL out of the set.
-    type: dict
-    suboptions:
-      host:
-        description: Host name or address, or a unix socket directory.
-        type: str
-        default: 127.0.0.1
-      port:
-        description: Port.
-        type: int
-        default: 5432
-      user:
-        description: Role to connect as. Restores create databases, so the role needs C(CREATEDB).
-        type: str
-        default: postgres
-      password:
-        description: Password of O(postgresql.user); passed to the client tools through the environment, never shown.
-        type: str
-      maintenance_db:
-        description: Database to connect to for listing, dropping and creating databases.
-        type: str
-        default: postgres
-      ssl_mode:
-        description: libpq C(sslmode).
-        type: str
-        choices: [disable, allow, prefer, require, verify-ca, verify-full]
-      connect_timeout:
-        description: Seconds to wait for a connection.
-        type: int
-        default: 10
-      databases:
-        description: Databases to back up. Empty means every connectable non-template database except C(postgres).
-        type: list
-        elements: str
-        default: []
-      format:
-        description:
-          - C(pg_dump) format. V(custom) is streamed, hashed and optionally encrypted in one pass.
-          - V(directory) dumps with O(postgresql.jobs) parallel jobs; its files are hashed after C(pg_dump) wrote them,
-            and it cannot be encrypted.
-        type: str
-        default: custom
-        choices: [custom, directory]
-      jobs:
-        description: Parallel C(pg_dump) jobs for O(postgresql.format=directory).
-        type: int
-        default: 2
-      compress_level:
-        description: C(pg_dump --compress) level, 0 to 9.
-        type: int
-        default: 6
-      data_checksums:
-        description:
-          - Also record a row count and an order-independent checksum of every table, taken in the snapshot the dump
-            uses (C(pg_export_snapshot)). A restore then compares the restored data against them (RV(restored)).
-          - Reads every table once more; meant for drills and small databases.
-        type: bool
-        default: false
-      basebackup:
-        description:
-          - Also take a base backup of the whole cluster with C(pg_basebackup) (tar, WAL fetched) for point-in-time
-            recovery with the WAL archive. The user needs the C(REPLICATION) attribute.
-        type: bool
-        default: false
-      wal_archive_dir:
-        description: Where the cluster archives its WAL (recorded in the manifest for point-in-time recovery).
-        type: path
-  redis:
-    description:
-      - The Redis server to snapshot or to restore into. Omit it to leave Redis out of the set.
-      - The snapshot is streamed with C(SYNC) as a replica receives it, so it is consistent and no file is written on
-        the server. A restore loads the snapshot into a private C(redis-server) and copies every key with its TTL
-        (C(DUMP)/C(RESTORE)) into the target, which keeps running; with O(force=true) the target is flushed first.
-      - A diskless master waits C(repl-diskless-sync-delay) (Redis default 5 s) before it streams the snapshot.
-        An ACL user needs the C(SYNC) and C(REPLCONF) commands.
-    type: dict
-    suboptions:
-      host:
-        description: Host name or address.
-        type: str
-        default: 127.0.0.1
-      port:
-        description: Port.
-        type: int
-        default: 6379
-      username:
-        description: ACL user name, if the server uses ACL users.
-        type: str
-      password:
-        description: Password (C(requirepass) or the ACL user's); never shown.
-        type: str
-      unix_socket:
-        description: Unix socket path; used instead of O(redis.host) and O(redis.port) when given.
-        type: path
-      connect_timeout:
-        description: Seconds to wait for a connection and for each reply.
-        type: int
-        default: 10
   paths:
     description:
       - Configuration and application data directories (or files) to archive with C(tar), owners, modes and numeric
@@ -252,13 +153,15 @@ options:
             default: promote
             choices: [promote, pause, shutdown]
   constitutional_hash:
-    description: The constitutional hash recorded in the manifest.
+    description: The constitutional hash recorded in the manifest. Default the hash of the collection's service catalog.
     type: str
-    default: cdd01ef066bc6cf2
 notes:
   - Files are created with mode C(0600) and directories with C(0700). Runs on one store are serialised with a lock file.
   - Needs C(pg_dump)/C(pg_restore) for PostgreSQL, C(redis-server) and C(redis-check-rdb) to verify and restore Redis,
-    GNU C(tar), and C(gzip) or C(zstd), on the managed host. The Python library C(psycopg2) is needed for PostgreSQL.
+    GNU C(tar), and C(gzip) or C(zstd), on the managed host.
+requirements:
+  - psycopg2 (for O(postgresql))
+  - redis (for O(redis))
 seealso:
   - module: acgs.platform.acgs_backup_info
 """
@@ -268,11 +171,11 @@ EXAMPLES = r"""
   acgs.platform.acgs_backup:
     backup_dir: /var/backups/acgs
     postgresql:
-      user: acgs
-      password: "{{ acgs_postgresql_password }}"
+      login_user: acgs
+      login_password: "{{ acgs_postgresql_password }}"
       databases: [acgs]
     redis:
-      password: "{{ acgs_redis_password }}"
+      login_password: "{{ acgs_redis_password }}"
     paths: [/etc/acgs, /var/lib/acgs]
     retention:
       max_age_days: 30
@@ -289,7 +192,7 @@ EXAMPLES = r"""
     state: restored
     backup_id: "{{ backup.backup_id }}"
     postgresql:
-      user: postgres
+      login_user: postgres
     restore:
       components: [postgresql]
       databases:
@@ -390,35 +293,83 @@ state:
 
 import traceback
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.acgs.platform.plugins.module_utils._backup import BackupError
-from ansible_collections.acgs.platform.plugins.module_utils import _backup_ops as ops
+from ansible_collections.acgs.platform.plugins.module_utils import _postgres, _redis
+from ansible_collections.acgs.platform.plugins.module_utils._backup_create import create_set
+from ansible_collections.acgs.platform.plugins.module_utils._backup_restore import restore_set
+from ansible_collections.acgs.platform.plugins.module_utils._backup_retention import remove_sets
+from ansible_collections.acgs.platform.plugins.module_utils._backup_store import empty_result
+from ansible_collections.acgs.platform.plugins.module_utils._backup_verify import verified_set
+from ansible_collections.acgs.platform.plugins.module_utils._errors import OperatorError
+from ansible_collections.acgs.platform.plugins.module_utils._libraries import missing
 
 
 def main():
-    module = AnsibleModule(argument_spec=ops.argument_spec(), supports_check_mode=True)
+    postgresql = _postgres.argument_spec()
+    postgresql.update(
+        databases=dict(type="list", elements="str", default=[]),
+        format=dict(type="str", default="custom", choices=["custom", "directory"]),
+        jobs=dict(type="int", default=2),
+        compress_level=dict(type="int", default=6),
+        data_checksums=dict(type="bool", default=False),
+        basebackup=dict(type="bool", default=False),
+        wal_archive_dir=dict(type="path"),
+    )
+    module = AnsibleModule(supports_check_mode=True, argument_spec=dict(
+        backup_dir=dict(type="path", required=True),
+        encryption_key_file=dict(type="path", no_log=False),
+        state=dict(type="str", default="present", choices=["present", "verified", "restored", "absent"]),
+        backup_id=dict(type="str"),
+        compression=dict(type="str", default="auto", choices=["auto", "gzip", "zstd", "none"]),
+        postgresql=dict(type="dict", options=postgresql),
+        redis=dict(type="dict", options=_redis.argument_spec()),
+        paths=dict(type="list", elements="path", default=[]),
+        verify=dict(type="bool", default=True),
+        retention=dict(type="dict", options=dict(
+            keep_last=dict(type="int"),
+            max_age_days=dict(type="float"),
+        )),
+        force=dict(type="bool", default=False),
+        restore=dict(type="dict", options=dict(
+            components=dict(type="list", elements="str", choices=["postgresql", "redis", "paths", "pitr"]),
+            databases=dict(type="dict", default={}),
+            no_owner=dict(type="bool", default=False),
+            jobs=dict(type="int", default=2),
+            paths=dict(type="list", elements="path"),
+            paths_root=dict(type="path", default="/"),
+            pitr=dict(type="dict", options=dict(
+                data_directory=dict(type="path", required=True),
+                target_time=dict(type="str"),
+                wal_archive_dir=dict(type="path"),
+                owner=dict(type="str", default="postgres"),
+                target_action=dict(type="str", default="promote", choices=["promote", "pause", "shutdown"]),
+            )),
+        )),
+        constitutional_hash=dict(type="str"),
+    ))
     params = module.params
-    result = ops.empty_result(params)
+    result = empty_result(params)
+    needed = [lib for option, lib in (("postgresql", "psycopg2"), ("redis", "redis"), ("encryption_key_file", "cryptography"))
+              if params[option]]
+    for library, error in missing(needed):
+        module.fail_json(msg=missing_required_lib(library), exception=error, **result)
     try:
-        state = params["state"]
-        if state == "present":
-            result = ops.create_set(params, module.check_mode, warn=module.warn)
-        elif state == "verified":
-            chosen = ops.store.select_set(params["backup_dir"], params.get("backup_id"))
-            result.update(backup_id=chosen["backup_id"], backup_path=chosen["path"], manifest=chosen["manifest"])
-            result["verification"] = ops.verify_set(params, backup_id=chosen["backup_id"], check_mode=module.check_mode)
-            if not result["verification"]["ok"]:
-                module.fail_json(msg="backup set %s fails verification: %s" % (chosen["backup_id"], result["verification"]["summary"]),
-                                 **result)
-        elif state == "restored":
-            result = ops.restore_set(params, module.check_mode, warn=module.warn)
+        if params["state"] == "present":
+            result = create_set(params, module.check_mode, warn=module.warn)
+        elif params["state"] == "verified":
+            result = verified_set(params, module.check_mode)
+        elif params["state"] == "restored":
+            result = restore_set(params, module.check_mode)
         else:
-            result = ops.remove_sets(params, module.check_mode)
-    except BackupError as exc:
+            result = remove_sets(params, module.check_mode)
+    except OperatorError as exc:
         module.fail_json(msg=str(exc), **result)
     except (OSError, IOError) as exc:
         module.fail_json(msg="acgs_backup: %s" % exc, exception=traceback.format_exc(), **result)
+    if params["state"] == "verified" and not result["verification"]["ok"]:
+        module.fail_json(msg="backup set %s fails verification: %s" % (result["backup_id"], result["verification"]["summary"]),
+                         **result)
     module.exit_json(**result)
 
 

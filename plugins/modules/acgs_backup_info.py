@@ -16,6 +16,7 @@ description:
     manifest and the result of its last verification.
   - Sets without a complete manifest (interrupted runs) are never listed; they are reported in RV(leftovers) and
     removed by the next M(acgs.platform.acgs_backup) run. This module changes nothing.
+  - A O(backup_dir) that does not exist holds no set (RV(count) is 0), with a warning.
 author:
   - ACGS Operations Team (@acgs)
 extends_documentation_fragment:
@@ -113,26 +114,28 @@ leftovers:
   sample: [.backup-1767225500.partial]
 """
 
+import os
+
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.acgs.platform.plugins.module_utils._backup import BackupError
-from ansible_collections.acgs.platform.plugins.module_utils import _backup_ops as ops
+from ansible_collections.acgs.platform.plugins.module_utils._backup_store import info
 
 
 def main():
-    spec = ops.common_spec()
-    spec.update(backup_id=dict(type="str"))
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    module = AnsibleModule(supports_check_mode=True, argument_spec=dict(
+        backup_dir=dict(type="path", required=True),
+        encryption_key_file=dict(type="path", no_log=False),
+        backup_id=dict(type="str"),
+    ))
+    backup_dir = module.params["backup_dir"]
     result = dict(changed=False, backups=[], latest={}, count=0, leftovers=[])
-    backup_id = module.params["backup_id"]
+    if not os.path.isdir(backup_dir):
+        module.warn("backup_dir %s does not exist: no backup sets to list" % backup_dir)
+        module.exit_json(**result)
     try:
-        backups, leftovers = ops.info(module.params["backup_dir"])
-    except (BackupError, OSError, IOError) as exc:
-        module.fail_json(msg="cannot list %s: %s" % (module.params["backup_dir"], exc), **result)
-    if backup_id == "latest":
-        backups = backups[:1]
-    elif backup_id:
-        backups = [b for b in backups if b["backup_id"] == backup_id]
+        backups, leftovers = info(backup_dir, module.params["backup_id"])
+    except (IOError, OSError) as exc:
+        module.fail_json(msg="cannot list %s: %s" % (backup_dir, exc), **result)
     result.update(backups=backups, latest=backups[0] if backups else {}, count=len(backups), leftovers=leftovers)
     module.exit_json(**result)
 

@@ -66,9 +66,8 @@ options:
   expected_hash:
     description:
       - The constitutional hash every service must report, 16 to 64 hexadecimal characters.
-      - Compared case-insensitively.
+      - Compared case-insensitively. Default the hash of the collection's service catalog.
     type: str
-    default: cdd01ef066bc6cf2
   sources:
     description:
       - Where to look for the hash, in order; the first source that has one wins.
@@ -153,7 +152,6 @@ EXAMPLES = r"""
         url: http://10.0.4.20:8080
         sources: [header]
     ca_path: /etc/haproxy/certs/acgs.pem
-    expected_hash: cdd01ef066bc6cf2
     files:
       - path: /etc/acgs/services/ac-service.json
       - path: /etc/acgs/policies/bundle.rego
@@ -162,7 +160,7 @@ EXAMPLES = r"""
 - name: Check the services of the catalog lookup (inventory overrides applied)
   acgs.platform.acgs_hash_check:
     catalog: "{{ query('acgs.platform.service_catalog') }}"
-    expected_hash: "{{ acgs_constitutional_hash | default('cdd01ef066bc6cf2') }}"
+    expected_hash: "{{ acgs_constitutional_hash | default(omit) }}"
 
 - name: Report without failing, looking only at the health body and the header
   acgs.platform.acgs_hash_check:
@@ -292,16 +290,15 @@ import copy
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.acgs.platform.plugins.module_utils.catalog import CONSTITUTIONAL_HASH
-from ansible_collections.acgs.platform.plugins.module_utils._http import ProbeError, probe_common_argument_spec
-from ansible_collections.acgs.platform.plugins.module_utils._probe_hash import (
+from ansible_collections.acgs.platform.plugins.module_utils._hash_check import (
     FAIL_ON,
-    FILE_OPTIONS,
+    FILE_FORMATS,
     SERVICE_OPTIONS,
     SOURCES,
     empty_result,
     run_hash_check,
 )
+from ansible_collections.acgs.platform.plugins.module_utils._probe_args import ProbeError, probe_common_argument_spec
 
 
 def main():
@@ -309,15 +306,20 @@ def main():
     argument_spec.update(
         services=dict(type="list", elements="dict", options=copy.deepcopy(SERVICE_OPTIONS)),
         catalog=dict(type="list", elements="dict"),
-        expected_hash=dict(type="str", default=CONSTITUTIONAL_HASH),
+        expected_hash=dict(type="str"),
         sources=dict(type="list", elements="str", choices=list(SOURCES), default=list(SOURCES)),
         compliance_path=dict(type="str", default="/api/v1/compliance/status"),
         health_path=dict(type="str", default="/health"),
         json_path=dict(type="str", default="data.constitutional_hash"),
         hash_key=dict(type="str", default="constitutional_hash", no_log=False),
         header_name=dict(type="str", default="X-Constitutional-Hash"),
-        files=dict(type="list", elements="dict", default=[], options=copy.deepcopy(FILE_OPTIONS),
-                   mutually_exclusive=[("json_path", "regex")]),
+        files=dict(type="list", elements="dict", default=[], mutually_exclusive=[("json_path", "regex")], options=dict(
+            path=dict(type="path", required=True),
+            name=dict(type="str"),
+            format=dict(type="str", default="auto", choices=list(FILE_FORMATS)),
+            json_path=dict(type="str"),
+            regex=dict(type="str"),
+        )),
         fail_on=dict(type="str", default="any", choices=list(FAIL_ON)),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,

@@ -26,6 +26,7 @@ author:
   - ACGS Operations Team (@acgs)
 extends_documentation_fragment:
   - acgs.platform.probe
+  - acgs.platform.connection.health
 attributes:
   check_mode:
     support: full
@@ -92,78 +93,6 @@ options:
       - Mutually exclusive with O(services).
     type: list
     elements: dict
-  dependencies:
-    description:
-      - Infrastructure to probe with its own protocol.
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      name:
-        description: Name of the dependency, as the services' O(services[].dependencies) name it.
-        type: str
-        required: true
-      type:
-        description:
-          - V(postgresql) connects with psycopg2 and runs a query; pool use is the number of
-            connections in C(pg_stat_activity) over C(max_connections).
-          - V(redis) sends PING and INFO with the redis library; the hit rate comes from C(keyspace_hits) and C(keyspace_misses).
-          - V(nats) does the NATS protocol handshake (INFO, CONNECT, PING/PONG) and reports whether JetStream is enabled.
-          - V(tcp) opens a TCP connection. V(http) GETs O(dependencies[].url).
-        type: str
-        required: true
-        choices: [postgresql, redis, nats, tcp, http]
-      host:
-        description: Host of the dependency; defaults to O(host).
-        type: str
-      port:
-        description: Port; defaults to 5432, 6379 and 4222 for PostgreSQL, Redis and NATS. Required for V(tcp).
-        type: int
-      url:
-        description: URL of an V(http) dependency.
-        type: str
-      status_codes:
-        description: HTTP status codes that count as up for an V(http) dependency.
-        type: list
-        elements: int
-        default: [200]
-      login_user:
-        description: User name (PostgreSQL, Redis ACL user, NATS user).
-        type: str
-        aliases: [user]
-      login_password:
-        description:
-          - Password (PostgreSQL, Redis C(requirepass) or ACL password, NATS password or token without O(dependencies[].login_user)).
-          - Never shown in output or error messages.
-        type: str
-        aliases: [password]
-      login_db:
-        description: PostgreSQL database to connect to.
-        type: str
-        aliases: [db]
-      ssl_mode:
-        description: PostgreSQL C(sslmode).
-        type: str
-        default: prefer
-        choices: [disable, allow, prefer, require, verify-ca, verify-full]
-      redis_db:
-        description: Redis database number.
-        type: int
-        default: 0
-      tls:
-        description: Use TLS for Redis or NATS.
-        type: bool
-        default: false
-      required:
-        description:
-          - Whether the platform needs this dependency. A dependency that is not required only makes
-            the platform degraded when it is down.
-        type: bool
-        default: true
-      pool_threshold_percent:
-        description: PostgreSQL connection pool use above which the dependency counts as degraded.
-        type: float
-        default: 80.0
   latency_threshold_ms:
     description:
       - Response time in milliseconds above which a healthy service or dependency counts as degraded.
@@ -181,6 +110,8 @@ requirements:
   - redis (for V(redis) dependencies)
 seealso:
   - module: acgs.platform.acgs_hash_check
+  - plugin: acgs.platform.health_report
+    plugin_type: filter
 """
 
 EXAMPLES = r"""
@@ -388,11 +319,24 @@ summary:
     critical_failures: 0
     warnings: 0
 reasons:
-  description: Why the platform is not healthy, critical reasons first.
+  description: Why the platform is not healthy, critical reasons first, each naming the URL or address probed.
   returned: always
   type: list
   elements: str
-  sample: ["critical service auth-service is down: connection refused"]
+  sample: ["critical service auth-service is down: connection refused (http://127.0.0.1:8000/health)"]
+summary_lines:
+  description:
+    - The verdict and a table of the services and dependencies (each row with the URL or address probed), then the
+      reasons, as lines for a terminal. The P(acgs.platform.health_report#filter) filter adds the constitutional hashes.
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - "ACGS platform: HEALTHY   services 1/1 healthy, dependencies 1/1 healthy (12 ms)"
+    - "SERVICE            CRIT      STATUS     HTTP   LATENCY  VERSION   URL"
+    - "auth-service       critical  healthy    200      9 ms  0.1.0     http://127.0.0.1:8000/health"
+    - "DEPENDENCY         TYPE       STATUS      LATENCY  ADDRESS                DETAILS"
+    - "postgresql         postgresql healthy       8 ms  127.0.0.1:5432         pool 6.0% (6/100 connections)"
 elapsed_ms:
   description: Wall time of all the probes in milliseconds.
   returned: always
@@ -409,27 +353,41 @@ import copy
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.acgs.platform.plugins.module_utils._http import ProbeError, probe_common_argument_spec
-from ansible_collections.acgs.platform.plugins.module_utils._probe import SERVICE_OPTIONS, FAIL_ON, empty_result, run_health
-from ansible_collections.acgs.platform.plugins.module_utils._probe_deps import DEPENDENCY_OPTIONS, missing_libraries
+from ansible_collections.acgs.platform.plugins.module_utils import _postgres, _redis
+from ansible_collections.acgs.platform.plugins.module_utils._health import FAIL_ON, SERVICE_OPTIONS, empty_result, run_health
+from ansible_collections.acgs.platform.plugins.module_utils._health_deps import DEPENDENCY_TYPES, libraries_needed
+from ansible_collections.acgs.platform.plugins.module_utils._libraries import missing
+from ansible_collections.acgs.platform.plugins.module_utils._probe_args import ProbeError, probe_common_argument_spec
 
 
 def main():
+    dependency_options = _postgres.argument_spec()
+    dependency_options.update(_redis.argument_spec())
+    dependency_options.update(
+        name=dict(type="str", required=True),
+        type=dict(type="str", required=True, choices=list(DEPENDENCY_TYPES)),
+        url=dict(type="str"),
+        status_codes=dict(type="list", elements="int", default=[200]),
+        redis_db=dict(type="int", default=0),
+        tls=dict(type="bool", default=False),
+        required=dict(type="bool", default=True),
+        pool_threshold_percent=dict(type="float", default=80.0),
+    )
     argument_spec = probe_common_argument_spec()
     argument_spec.update(
         services=dict(type="list", elements="dict", options=copy.deepcopy(SERVICE_OPTIONS)),
         catalog=dict(type="list", elements="dict"),
-        dependencies=dict(type="list", elements="dict", default=[], options=copy.deepcopy(DEPENDENCY_OPTIONS)),
+        dependencies=dict(type="list", elements="dict", default=[], options=dependency_options),
         latency_threshold_ms=dict(type="int", default=1000),
         fail_on=dict(type="str", default="critical", choices=list(FAIL_ON)),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
                            mutually_exclusive=[("services", "catalog")])
 
-    for library, error in missing_libraries(module.params["dependencies"]):
+    for library, error in missing(libraries_needed(module.params["dependencies"])):
         module.fail_json(msg=missing_required_lib(library), exception=error, **empty_result())
     try:
-        result, failed, message = run_health(module.params)
+        result, failed, message = run_health(module.params, warn=module.warn)
     except ProbeError as err:
         module.fail_json(msg=str(err), **empty_result())
     if failed:

@@ -3,6 +3,7 @@
 Each test reads or drives the live stack (HAProxy, the 7 instances, PostgreSQL,
 Redis, NATS, Prometheus); waits poll a condition with a deadline.
 """
+import importlib.util
 import json
 import os
 import socket
@@ -15,12 +16,23 @@ import urllib.request
 import pytest
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
-HASH = "cdd01ef066bc6cf2"
+
+
+def _load_catalog():
+    """The collection's catalog (the one place the hash and the ports live)."""
+    spec = importlib.util.spec_from_file_location(
+        "acgs_catalog", os.path.join(REPO, "plugins", "module_utils", "catalog.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+CATALOG = _load_catalog()
+HASH = CATALOG.CONSTITUTIONAL_HASH
+PORTS = CATALOG.INFRASTRUCTURE_PORTS
 CA = "/etc/haproxy/certs/acgs.crt"
-SERVICES = {
-    "auth-service": 8000, "ac-service": 8001, "integrity-service": 8002, "fv-service": 8003,
-    "gs-service": 8004, "pgc-service": 8005, "ec-service": 8006,
-}
+SERVICES = dict((svc["name"], svc["port"]) for svc in CATALOG.SERVICES)
+AUTH, FV = SERVICES["auth-service"], SERVICES["fv-service"]
 
 
 def get(url, context=None, timeout=5):
@@ -63,7 +75,7 @@ def test_compliance_hash(name, port):
     assert body["data"]["constitutional_hash"] == HASH
 
 
-@pytest.mark.parametrize("port", sorted(p + 1000 for p in SERVICES.values()))
+@pytest.mark.parametrize("port", sorted(p + CATALOG.TLS_PORT_OFFSET for p in SERVICES.values()))
 def test_tls_frontend_verifies_with_generated_ca(port):
     status, headers, body = get("https://localhost:%d/health" % port, context=ssl.create_default_context(cafile=CA))
     assert status == 200 and body["status"] == "healthy"
@@ -71,7 +83,7 @@ def test_tls_frontend_verifies_with_generated_ca(port):
 
 def test_tls_frontend_is_not_trusted_without_the_ca():
     with pytest.raises(urllib.error.URLError) as err:
-        urllib.request.urlopen("https://localhost:9000/health", timeout=5, context=ssl.create_default_context())
+        urllib.request.urlopen("https://localhost:%d/health" % (AUTH + CATALOG.TLS_PORT_OFFSET), timeout=5, context=ssl.create_default_context())
     assert "CERTIFICATE_VERIFY_FAILED" in str(err.value)
 
 
@@ -83,7 +95,7 @@ def test_instances_are_not_on_public_ports(host):
 
 
 def test_metrics_carry_runbook_series():
-    status, headers, text = get("http://127.0.0.1:8000/metrics")
+    status, headers, text = get("http://127.0.0.1:%d/metrics" % AUTH)
     assert status == 200
     for series in ("acgs_service_up", "acgs_requests_total", "acgs_errors_total",
                    "acgs_response_time_seconds_bucket", "acgs_constitutional_compliance"):
@@ -114,13 +126,13 @@ def test_haproxy_runtime_api_is_admin_level():
 
 
 def test_haproxy_prometheus_exporter():
-    status, headers, text = get("http://127.0.0.1:8404/metrics")
+    status, headers, text = get("http://127.0.0.1:%d/metrics" % PORTS["haproxy_stats"])
     assert status == 200 and "haproxy_backend_status" in text
 
 
 def test_prometheus_scrapes_services_haproxy_and_itself():
     def all_up():
-        status, headers, body = get("http://127.0.0.1:9090/api/v1/targets?state=active")
+        status, headers, body = get("http://127.0.0.1:%d/api/v1/targets?state=active" % PORTS["prometheus"])
         targets = body["data"]["activeTargets"]
         jobs = {}
         for target in targets:
@@ -128,14 +140,14 @@ def test_prometheus_scrapes_services_haproxy_and_itself():
         ok = (jobs.get("acgs", []).count("up") == 7 and jobs.get("haproxy") == ["up"]
               and jobs.get("prometheus") == ["up"])
         return ok and jobs
-    assert wait_for(all_up, 60, interval=1), get("http://127.0.0.1:9090/api/v1/targets")[2]
-    status, headers, rules = get("http://127.0.0.1:9090/api/v1/rules")
+    assert wait_for(all_up, 60, interval=1), get("http://127.0.0.1:%d/api/v1/targets" % PORTS["prometheus"])[2]
+    status, headers, rules = get("http://127.0.0.1:%d/api/v1/rules" % PORTS["prometheus"])
     names = [r["name"] for g in rules["data"]["groups"] for r in g["rules"]]
     assert "ACGSConstitutionalComplianceViolation" in names
 
 
 def test_redis_requires_password():
-    sock = socket.create_connection(("127.0.0.1", 6379), timeout=5)
+    sock = socket.create_connection(("127.0.0.1", PORTS["redis"]), timeout=5)
     sock.sendall(b"PING\r\n")
     reply = sock.recv(128)
     sock.close()
@@ -143,7 +155,7 @@ def test_redis_requires_password():
 
 
 def test_nats_has_jetstream():
-    status, headers, body = get("http://127.0.0.1:8222/varz")
+    status, headers, body = get("http://127.0.0.1:%d/varz" % PORTS["nats_monitor"])
     assert status == 200 and body["jetstream"]["config"]["store_dir"]
 
 
@@ -168,7 +180,7 @@ def test_postgresql_outage_turns_dependents_unhealthy_and_back(tmp_path):
         down = wait_for(lambda: all(get("http://127.0.0.1:%d/health" % p)[0] == 503 for p in SERVICES.values()), 10)
         elapsed = time.monotonic() - started
         assert down, "not every PostgreSQL-dependent service reported 503 within 10 s"
-        status, headers, body = get("http://127.0.0.1:8000/health")
+        status, headers, body = get("http://127.0.0.1:%d/health" % AUTH)
         assert body["status"] == "unhealthy" and body["dependencies"]["postgresql"]["status"] == "down"
         print("503 after %.2f s" % elapsed)
         # The runbook's health check fails the job (AWX shows it red) while critical.
@@ -182,8 +194,8 @@ def test_postgresql_outage_turns_dependents_unhealthy_and_back(tmp_path):
 
 
 BAD_OVERRIDES = [
-    ({"acgs_service_overrides": {"fv-service": {"port": 8000}}}, "port collision: service 'fv-service'"),
-    ({"acgs_service_overrides": {"gs-service": {"port": 5432}}}, "is already used by postgresql"),
+    ({"acgs_service_overrides": {"fv-service": {"port": AUTH}}}, "port collision: service 'fv-service'"),
+    ({"acgs_service_overrides": {"gs-service": {"port": PORTS["postgresql"]}}}, "is already used by postgresql"),
     ({"acgs_service_overrides": {"ec-service": {"criticality": "urgent"}}}, "service 'ec-service': unknown criticality 'urgent'"),
     ({"acgs_service_overrides": {"ac-service": {"dependencies": ["postgresql", "mongodb"]}}},
      "service 'ac-service' depends on unknown component 'mongodb'"),
@@ -229,7 +241,7 @@ def test_health_check_playbook_reports_healthy_then_degraded_without_failing(tmp
         assert "DEGRADED" in result.stdout
     finally:
         subprocess.run(["supervisorctl", "start", "acgs-fv-service"], check=True, capture_output=True)
-    assert wait_for(lambda: get("http://127.0.0.1:8003/health")[0] == 200, 15)
+    assert wait_for(lambda: get("http://127.0.0.1:%d/health" % FV)[0] == 200, 15)
 
 
 def test_vault_encrypted_secrets_file_is_used(tmp_path):
@@ -241,8 +253,29 @@ def test_vault_encrypted_secrets_file_is_used(tmp_path):
     subprocess.run(["ansible-vault", "encrypt", "--vault-password-file", str(password), str(secrets)],
                    check=True, capture_output=True, cwd=REPO)
     assert secrets.read_text().startswith("$ANSIBLE_VAULT;")
-    result = playbook("verify.yml", "-e", "acgs_secrets_file=%s" % secrets, "--vault-password-file", str(password))
+    result = playbook("check.yml", "-e", "acgs_secrets_file=%s" % secrets, "--vault-password-file", str(password))
     assert result.returncode == 0, result.stdout[-3000:]
     assert "correct horse" not in result.stdout
-    result = playbook("verify.yml", "-e", "acgs_secrets_file=%s" % secrets)
+    result = playbook("check.yml", "-e", "acgs_secrets_file=%s" % secrets)
     assert result.returncode != 0 and "encrypted with ansible-vault, run with" in result.stdout
+
+
+def test_stop_then_start_playbooks():
+    """stop.yml: every service process gone, every instance port closed; start.yml: healthy again."""
+    instances = dict((svc["name"], svc["port"] + CATALOG.INSTANCE_PORT_OFFSET) for svc in CATALOG.SERVICES)
+    result = playbook("stop.yml")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert [name for name in supervisor_pids() if name.startswith("acgs-")] == [], "programs still running after stop.yml"
+    for name, port in instances.items():
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        found = subprocess.run(["pgrep", "-f", "services/%s.json" % name], capture_output=True, check=False)
+        assert found.returncode == 1, "%s still has a process: %s" % (name, found.stdout)
+    # Infrastructure stays up unless asked.
+    socket.create_connection(("127.0.0.1", PORTS["postgresql"]), timeout=1).close()
+    result = playbook("start.yml")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "ACGS platform: HEALTHY" in result.stdout, result.stdout[-3000:]
+    assert len([name for name in supervisor_pids() if name.startswith("acgs-")]) == len(instances)
+    for port in SERVICES.values():
+        assert get("http://127.0.0.1:%d/health" % port)[0] == 200

@@ -50,7 +50,6 @@ except ImportError:  # pragma: no cover - depends on the host
 
 LOG = logging.getLogger("acgs_service")
 
-DEFAULT_HASH = "cdd01ef066bc6cf2"
 HASH_RE = re.compile(r"^[0-9a-f]{16,64}$")
 
 DEPENDENCY_TYPES = ("postgresql", "redis", "nats", "http")
@@ -61,7 +60,7 @@ TOP_DEFAULTS = {
     "version": "0.1.0",
     "listen_host": "127.0.0.1",
     "listen_port": None,
-    "constitutional_hash": DEFAULT_HASH,
+    "constitutional_hash": None,
     "check_interval": 1.0,
     "check_timeout": 2.0,
     "drain_seconds": 10.0,
@@ -74,10 +73,12 @@ FAULT_DEFAULTS = {
     "wrong_hash": False,
     "ignore_sigterm": False,
 }
+# Optional keys of each dependency type, in the connection option names the
+# collection's modules use (host and port are required: the deployment knows them).
 DEPENDENCY_DEFAULTS = {
-    "postgresql": {"host": "127.0.0.1", "port": 5432, "dbname": "acgs", "user": "acgs", "password": None},
-    "redis": {"host": "127.0.0.1", "port": 6379, "username": None, "password": None},
-    "nats": {"host": "127.0.0.1", "port": 4222, "user": None, "password": None, "token": None},
+    "postgresql": {"host": None, "port": None, "login_db": None, "login_user": None, "login_password": None},
+    "redis": {"host": None, "port": None, "login_user": None, "login_password": None},
+    "nats": {"host": None, "port": None, "login_user": None, "login_password": None, "token": None},
     "http": {"url": None},
 }
 
@@ -218,7 +219,7 @@ def validate_config(raw):
     Raises ConfigError naming the first bad key.
     """
     _check_keys(raw, TOP_DEFAULTS, "")
-    for key in ("name", "listen_port"):
+    for key in ("name", "listen_port", "constitutional_hash"):
         if key not in raw:
             raise ConfigError("missing config key '%s'" % key)
     merged = dict(TOP_DEFAULTS, **raw)
@@ -320,11 +321,11 @@ async def check_redis(dep):
     """AUTH (when a password is set) then PING; +PONG means up."""
     reader, writer = await asyncio.open_connection(dep["host"], dep["port"])
     try:
-        if dep.get("password"):
-            if dep.get("username"):
-                writer.write(redis_command("AUTH", dep["username"], dep["password"]))
+        if dep.get("login_password"):
+            if dep.get("login_user"):
+                writer.write(redis_command("AUTH", dep["login_user"], dep["login_password"]))
             else:
-                writer.write(redis_command("AUTH", dep["password"]))
+                writer.write(redis_command("AUTH", dep["login_password"]))
             line = await reader.readline()
             if not line.startswith(b"+OK"):
                 raise DependencyError("AUTH failed: %s" % (_reply_text(line).lstrip("-") or "connection closed"))
@@ -351,9 +352,9 @@ async def check_nats(dep):
         if not isinstance(info, dict):
             raise DependencyError("NATS sent an INFO line that is not a JSON object")
         connect = {"verbose": False, "pedantic": False, "lang": "python", "version": "acgs-reference", "protocol": 0}
-        if dep.get("user"):
-            connect["user"] = dep["user"]
-            connect["pass"] = dep.get("password") or ""
+        if dep.get("login_user"):
+            connect["user"] = dep["login_user"]
+            connect["pass"] = dep.get("login_password") or ""
         if dep.get("token"):
             connect["auth_token"] = dep["token"]
         writer.write(b"CONNECT " + json.dumps(connect, separators=(",", ":")).encode("utf-8") + b"\r\nPING\r\n")
@@ -453,8 +454,8 @@ class PostgresChecker:
     async def _connect(self):
         dep = self.dep
         kwargs = {
-            "host": dep["host"], "port": dep["port"], "dbname": dep["dbname"], "user": dep["user"],
-            "password": dep["password"], "application_name": self.application_name,
+            "host": dep["host"], "port": dep["port"], "dbname": dep["login_db"], "user": dep["login_user"],
+            "password": dep["login_password"], "application_name": self.application_name,
             "connect_timeout": max(2, int(self.timeout + 0.999)),
             "options": "-c statement_timeout=%d" % max(1, int(self.timeout * 1000)),
         }

@@ -1,79 +1,40 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, ACGS Operations Team
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The RESP client's snapshot reader against scripted replies (both SYNC forms)."""
+"""A Redis snapshot checked with redis-check-rdb and loaded into a private redis-server
+(real servers these tests start; skipped where Redis is not installed)."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import socket
-import threading
+import shutil
 
 import pytest
 
-from ansible_collections.acgs.platform.plugins.module_utils import _backup_redis as rds
+from ansible_collections.acgs.platform.plugins.module_utils import _backup_redis, _redis
+from ansible_collections.acgs.platform.tests.unit.plugins.test_support.fault_servers import RedisServer
+
+pytestmark = pytest.mark.skipif(not (shutil.which("redis-server") and shutil.which("redis-check-rdb")),
+                                reason="redis-server and redis-check-rdb are not installed")
+SECRET = "Redis-s3cret-pw"
 
 
-def _client_with_server(script):
-    ours, theirs = socket.socketpair()
-
-    def serve():
-        received = b""
-        for expect, reply in script:
-            while expect not in received:
-                data = theirs.recv(65536)
-                if not data:
-                    return
-                received += data
-            for piece in reply:
-                theirs.sendall(piece)
-        theirs.close()
-
-    thread = threading.Thread(target=serve)
-    thread.daemon = True
-    thread.start()
-    client = object.__new__(rds.RespClient)
-    client.sock = ours
-    client.where = "test"
-    client.buf = bytearray()
-    return client
-
-
-RDB = b"REDIS0010" + bytes(range(256)) * 50 + b"\xff" + b"12345678"
-
-
-@pytest.mark.parametrize("form", ["eof", "length"])
-def test_sync_stream_strips_framing(form):
-    mark = b"a" * 40
-    if form == "eof":
-        body = [b"\n\n$EOF:" + mark + b"\r\n", RDB[:1000], RDB[1000:] + mark[:10], mark[10:]]
-    else:
-        body = [b"\n$%d\r\n" % len(RDB), RDB[:7], RDB[7:]]
-    client = _client_with_server([(b"capa", [b"+OK\r\n"]), (b"rdb-only", [b"+OK\r\n"]), (b"SYNC", body)])
-    out = []
-    assert client.sync_stream(out.append) == len(RDB)
-    assert b"".join(out) == RDB
-
-
-def test_error_reply_is_raised():
-    client = _client_with_server([(b"PING", [b"-NOAUTH Authentication required.\r\n"])])
-    with pytest.raises(rds.RedisError) as err:
-        client.call("PING")
-    assert "NOAUTH" in str(err.value)
-
-
-def test_keyspace_parsing():
-    info = b"# Keyspace\r\ndb0:keys=3,expires=1,avg_ttl=0\r\ndb2:keys=5,expires=0,avg_ttl=0\r\n"
-    client = _client_with_server([(b"keyspace", [b"$%d\r\n%s\r\n" % (len(info), info)])])
-    assert client.keyspace() == {0: 3, 2: 5}
-
-
-def test_connection_refused_is_clear():
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
-    with pytest.raises(rds.RedisError) as err:
-        rds.RespClient(port=port, timeout=2)
-    assert "cannot connect to Redis at 127.0.0.1:%d" % port in str(err.value)
+def test_snapshot_checked_and_loaded(tmp_path):
+    pytest.importorskip("redis")
+    (tmp_path / "server").mkdir()
+    with RedisServer(SECRET, tmp_path / "server") as server:
+        params = _redis.resolve({"port": server.port, "login_password": SECRET})
+        client = _redis.connect(params)
+        client.mset({"a": "1", "b": "2"})
+        client.close()
+        with open(str(tmp_path / "dump.rdb"), "wb") as out:
+            _redis.stream_snapshot(params, out.write)
+    assert _backup_redis.check_rdb(str(tmp_path / "dump.rdb")) == (True, None)
+    with _backup_redis.ScratchRedis(str(tmp_path / "dump.rdb"), str(tmp_path)) as scratch:
+        client = _redis.connect(scratch.params)
+        assert _redis.keyspace(client) == {"db0": 2} and client.get("b") == b"2"
+        client.close()
+    (tmp_path / "bad.rdb").write_bytes(b"REDIS0010 not really")
+    ok, why = _backup_redis.check_rdb(str(tmp_path / "bad.rdb"))
+    assert not ok and why

@@ -13,9 +13,9 @@ import time
 
 import pytest
 
-from ansible_collections.acgs.platform.plugins.module_utils import _backup as store
-from ansible_collections.acgs.platform.plugins.module_utils import _backup_ops as ops
+from ansible_collections.acgs.platform.plugins.module_utils import _backup_store as store
 from ansible_collections.acgs.platform.plugins.module_utils import _backup_wal as wal
+from ansible_collections.acgs.platform.plugins.module_utils._backup_retention import remove_sets
 
 
 def _seg(n, tli=1):
@@ -102,11 +102,7 @@ def _write_set(backup_dir, epoch, start_wal, archive, verified=True):
 
 
 def _params(backup_dir, **extra):
-    params = dict(state="absent", backup_dir=str(backup_dir), backup_id=None, compression="gzip",
-                  encryption_key_file=None, postgresql=None, redis=None, paths=[], verify=True,
-                  retention=None, force=False, restore=None, constitutional_hash=None)
-    params.update(extra)
-    return params
+    return dict(dict(state="absent", backup_dir=str(backup_dir), backup_id=None, retention=None), **extra)
 
 
 @pytest.mark.skipif(not wal.find_archivecleanup(), reason="pg_archivecleanup is not installed")
@@ -120,13 +116,13 @@ def test_retention_prunes_the_archive(tmp_path):
     now = int(time.time())
     _write_set(backup_dir, now - 100, _seg(2), str(archive))
     _write_set(backup_dir, now - 50, _seg(6), str(archive))
-    check = ops.remove_sets(_params(backup_dir, retention=dict(keep_last=1, max_age_days=None)), check_mode=True)
+    check = remove_sets(_params(backup_dir, retention=dict(keep_last=1, max_age_days=None)), check_mode=True)
     assert check["wal_removed"] == 5 and len(os.listdir(str(archive))) == 10
-    result = ops.remove_sets(_params(backup_dir, retention=dict(keep_last=1, max_age_days=None)))
+    result = remove_sets(_params(backup_dir, retention=dict(keep_last=1, max_age_days=None)))
     assert result["removed"] == ["backup-%d" % (now - 100)] and result["changed"]
     assert result["wal_removed"] == 5 and result["wal_cleanup"][0]["oldest_kept_wal"] == _seg(6)
     assert sorted(os.listdir(str(archive))) == sorted([_seg(n) for n in range(6, 10)] + [_seg(2) + ".00000028.backup"])
-    again = ops.remove_sets(_params(backup_dir, retention=dict(keep_last=1, max_age_days=None)))
+    again = remove_sets(_params(backup_dir, retention=dict(keep_last=1, max_age_days=None)))
     assert again["wal_removed"] == 0 and not again["changed"]
 
 

@@ -62,3 +62,8 @@ def test_hash_validation(value, ok):
     else:
         with pytest.raises(catalog.CatalogError, match="malformed"):
             catalog.validate_hash(value)
+
+
+def test_infrastructure_ports_are_distinct_from_the_services():
+    assert sorted(catalog.INFRASTRUCTURE_PORTS) == ["haproxy_stats", "nats", "nats_monitor", "postgresql", "prometheus", "redis"]
+    catalog.validate_services(catalog.build_catalog(), catalog.INFRASTRUCTURE_PORTS)

@@ -73,3 +73,18 @@ def test_bad_parameter_is_named(tree, capsys):
     assert result["failed"] and "state" in result["msg"]
     result = run_module(acgs_backup, {"backup_dir": str(tree / "s")}, capsys)
     assert result["failed"] and "component" in result["msg"]
+
+
+def test_info_of_a_missing_store_warns(tree, capsys):
+    result = run_module(acgs_backup_info, {"backup_dir": str(tree / "nowhere")}, capsys)
+    assert not result.get("failed") and result["count"] == 0 and result["backups"] == []
+    assert "backup_dir %s does not exist: no backup sets to list" % (tree / "nowhere") in json.dumps(result["warnings"])
+
+
+def test_connection_options_new_and_old_names(tree, capsys):
+    for postgresql, redis in (({"login_user": "acgs", "login_password": "pw", "login_db": "postgres"}, {"login_password": "pw"}),
+                              ({"user": "acgs", "password": "pw", "maintenance_db": "postgres"}, {"username": "u", "password": "pw"})):
+        result = run_module(acgs_backup, {"backup_dir": str(tree / "s"), "postgresql": postgresql, "redis": redis}, capsys,
+                            check_mode=True)
+        assert result["changed"] and not result.get("failed"), result
+        assert result["invocation"]["module_args"]["postgresql"]["login_password"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"

@@ -15,7 +15,7 @@ import pytest
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.acgs.platform.plugins.modules import acgs_hash_check
-from ansible_collections.acgs.platform.tests.unit.plugins.modules.probe_servers import (
+from ansible_collections.acgs.platform.tests.unit.plugins.test_support.fault_servers import (
     JsonServer,
     RawServer,
     free_port,

@@ -14,18 +14,18 @@ import pytest
 
 from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.acgs.platform.plugins.module_utils.catalog import CONSTITUTIONAL_HASH
 from ansible_collections.acgs.platform.plugins.modules import acgs_health
-from ansible_collections.acgs.platform.tests.unit.plugins.modules.probe_servers import (
+from ansible_collections.acgs.platform.tests.unit.plugins.test_support.fault_servers import (
     JsonServer,
     NatsServer,
     RawServer,
     RedisServer,
     free_port,
-    listening,
     self_signed_cert,
 )
 
-HEALTHY = {"status": "healthy", "service": "auth-service", "version": "0.1.0", "constitutional_hash": "cdd01ef066bc6cf2"}
+HEALTHY = {"status": "healthy", "service": "auth-service", "version": "0.1.0", "constitutional_hash": CONSTITUTIONAL_HASH}
 SECRET = "Sup3r-s3cret-pw"
 
 
@@ -190,6 +190,29 @@ def test_nats_handshake(capsys, tmp_path):
     assert SECRET not in json.dumps(result)
 
 
+def test_a_dependency_no_entry_defines_is_a_warning(capsys):
+    with JsonServer({"/health": (200, HEALTHY)}) as server:
+        rc, result = run(capsys, {"services": [one(server.url, dependencies=["opa", "cache"])],
+                                  "dependencies": [{"name": "cache", "type": "tcp", "port": server.port}]})
+    assert rc == 0 and result["status"] == "healthy"
+    assert len(result["warnings"]) == 1
+    assert "not checked, as no dependencies entry defines them: opa (needed by svc)" in json.dumps(result["warnings"])
+    assert result["summary_lines"][0].startswith("ACGS platform: HEALTHY")
+    assert result["summary_lines"][-1].split()[:3] == ["cache", "tcp", "healthy"]
+
+
+def test_old_option_names_are_aliases(capsys):
+    pytest.importorskip("psycopg2", reason="psycopg2 is needed (tests/unit/requirements.txt)")
+    pytest.importorskip("redis", reason="the redis library is needed (tests/unit/requirements.txt)")
+    rc, result = run(capsys, {"services": [one("http://127.0.0.1:%d" % free_port(), criticality="low")], "fail_on": "never",
+                              "dependencies": [{"name": "pg", "type": "postgresql", "port": free_port(), "user": "acgs",
+                                                "password": SECRET, "db": "acgs"},
+                                               {"name": "r", "type": "redis", "port": free_port(), "username": "acgs",
+                                                "password": SECRET}]})
+    assert rc == 0 and [d["error"] for d in result["dependencies"]] == ["connection refused", "connection refused"]
+    assert SECRET not in json.dumps(result)
+
+
 def test_nats_refused(capsys):
     rc, result = run(capsys, {"services": [one("http://127.0.0.1:%d" % free_port(), criticality="low")],
                               "dependencies": [{"name": "nats", "type": "nats", "port": free_port()}], "fail_on": "never"})
@@ -237,20 +260,6 @@ def test_redis_wrong_and_right_password(capsys, tmp_path):
         assert dep["status"] == "healthy", dep
         assert dep["details"]["redis_version"] and dep["details"]["keyspace_hits"] == 0
         assert SECRET not in json.dumps(result)
-
-
-def test_postgresql_wrong_password(capsys):
-    pytest.importorskip("psycopg2", reason="psycopg2 is needed (tests/unit/requirements.txt)")
-    if not listening("127.0.0.1", 5432):
-        pytest.skip("PostgreSQL is not listening on 127.0.0.1:5432 (start the all-in-one stack: make local)")
-    rc, result = run(capsys, {"services": [one("http://127.0.0.1:%d" % free_port(), criticality="low")], "fail_on": "never",
-                              "dependencies": [{"name": "pg", "type": "postgresql", "login_user": "acgs", "login_db": "acgs",
-                                                "login_password": SECRET}]})
-    dep = result["dependencies"][0]
-    assert dep["status"] == "unhealthy" and dep["error_kind"] == "auth", dep
-    assert dep["error"].startswith("authentication failed")
-    assert SECRET not in json.dumps(result)
-    assert sorted(dep["details"]) == ["connections", "max_connections", "pool_usage_percent", "server_version"]
 
 
 @pytest.mark.parametrize("dtype", ["redis", "nats", "postgresql"])

@@ -28,8 +28,11 @@ import time
 
 import pytest
 
+from ansible_collections.acgs.platform.plugins.module_utils.catalog import CONSTITUTIONAL_HASH
+from ansible_collections.acgs.platform.tests.unit.plugins.test_support.fault_servers import free_port
+
 SERVICE_PATH = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'roles', 'services', 'files', 'acgs_service.py'))
-HASH = "cdd01ef066bc6cf2"
+HASH = CONSTITUTIONAL_HASH
 
 
 def _load_service_module():
@@ -56,14 +59,6 @@ def poll(predicate, timeout=10.0, interval=0.02, what="condition"):
         if time.monotonic() >= deadline:
             raise AssertionError("timed out after %.1fs waiting for %s" % (timeout, what))
         time.sleep(interval)
-
-
-def free_port():
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
 
 
 def get(port, path, method="GET"):
@@ -363,7 +358,7 @@ def http_peer():
 # ---------------------------------------------------------------------------
 
 def test_validate_config_fills_defaults():
-    config = acgs.validate_config({"name": "fv-service", "listen_port": 18003})
+    config = acgs.validate_config({"name": "fv-service", "listen_port": 18003, "constitutional_hash": HASH.upper()})
     assert config["version"] == "0.1.0"
     assert config["listen_host"] == "127.0.0.1"
     assert config["constitutional_hash"] == HASH
@@ -377,18 +372,18 @@ def test_validate_config_accepts_the_role_shape():
         "name": "auth-service", "version": "0.1.0", "listen_host": "127.0.0.1", "listen_port": 18000,
         "constitutional_hash": HASH, "check_interval": 1.0, "check_timeout": 2.0, "drain_seconds": 10,
         "dependencies": [
-            {"name": "postgresql", "type": "postgresql", "required": True, "host": "127.0.0.1", "port": 5432,
-             "dbname": "acgs", "user": "acgs", "password": "secret"},
-            {"name": "redis", "type": "redis", "required": True, "host": "127.0.0.1", "port": 6379, "password": "secret"},
-            {"name": "nats", "type": "nats", "required": True, "host": "127.0.0.1", "port": 4222},
+            {"name": "postgresql", "type": "postgresql", "required": True, "host": "127.0.0.1", "port": 15432,
+             "login_db": "acgs", "login_user": "acgs", "login_password": "secret"},
+            {"name": "redis", "type": "redis", "required": True, "host": "127.0.0.1", "port": 16379, "login_password": "secret"},
+            {"name": "nats", "type": "nats", "required": True, "host": "127.0.0.1", "port": 14222},
             {"name": "opa", "type": "http", "required": False, "url": "http://127.0.0.1:8181/health"},
         ],
         "faults": {"latency_ms": 0, "error_rate": 0.0, "wrong_hash": False, "ignore_sigterm": False},
     })
     deps = {d["name"]: d for d in config["dependencies"]}
-    assert deps["postgresql"]["password"] == "secret" and deps["postgresql"]["dbname"] == "acgs"
-    assert deps["redis"]["username"] is None
-    assert deps["nats"]["port"] == 4222 and deps["nats"]["required"] is True
+    assert deps["postgresql"]["login_password"] == "secret" and deps["postgresql"]["login_db"] == "acgs"
+    assert deps["redis"]["login_user"] is None
+    assert deps["nats"]["port"] == 14222 and deps["nats"]["required"] is True
     assert deps["opa"] == {"name": "opa", "type": "http", "required": False, "url": "http://127.0.0.1:8181/health"}
 
 
@@ -402,6 +397,7 @@ def test_validate_config_accepts_the_role_shape():
     ({"check_timeout": "2"}, "'check_timeout'"),
     ({"drain_seconds": -1}, "'drain_seconds'"),
     ({"constitutional_hash": "not-a-hash"}, "'constitutional_hash'"),
+    ({"constitutional_hash": None}, "'constitutional_hash'"),
     ({"faults": {"error_rate": 1.5}}, "'faults.error_rate'"),
     ({"faults": {"latency_ms": -5}}, "'faults.latency_ms'"),
     ({"faults": {"wrong_hash": "yes"}}, "'faults.wrong_hash'"),
@@ -410,27 +406,33 @@ def test_validate_config_accepts_the_role_shape():
     ({"dependencies": {"redis": {}}}, "'dependencies'"),
     ({"dependencies": [{"name": "db", "type": "mysql"}]}, "'dependencies[0].type'"),
     ({"dependencies": [{"name": "r", "type": "redis", "prot": 1}]}, "'dependencies[0].prot'"),
-    ({"dependencies": [{"name": "r", "type": "redis", "port": 0}]}, "'dependencies[0].port'"),
+    ({"dependencies": [{"name": "r", "type": "redis", "host": "h", "port": 0}]}, "'dependencies[0].port'"),
+    ({"dependencies": [{"name": "r", "type": "redis", "port": 1}]}, "'dependencies[0].host'"),
+    ({"dependencies": [{"name": "r", "type": "redis", "host": "h"}]}, "'dependencies[0].port'"),
+    ({"dependencies": [{"name": "r", "type": "redis", "host": "h", "port": 1, "password": "x"}]}, "'dependencies[0].password'"),
     ({"dependencies": [{"name": "r", "type": "redis", "required": "yes"}]}, "'dependencies[0].required'"),
     ({"dependencies": [{"type": "nats"}]}, "'dependencies[0].name'"),
     ({"dependencies": [{"name": "opa", "type": "http", "url": "ftp://x/health"}]}, "'dependencies[0].url'"),
     ({"dependencies": [{"name": "opa", "type": "http"}]}, "'dependencies[0].url'"),
-    ({"dependencies": [{"name": "a", "type": "nats"}, {"name": "a", "type": "redis"}]}, "'dependencies[1].name'"),
+    ({"dependencies": [{"name": "a", "type": "nats", "host": "h", "port": 1},
+                       {"name": "a", "type": "redis", "host": "h", "port": 2}]}, "'dependencies[1].name'"),
 ])
 def test_validate_config_names_the_bad_key(change, key):
-    raw = {"name": "auth-service", "listen_port": 18000}
+    raw = {"name": "auth-service", "listen_port": 18000, "constitutional_hash": HASH}
     raw.update(change)
-    if change.get("name", "") is None:
-        del raw["name"]
+    for required in ("name", "constitutional_hash"):
+        if required in change and change[required] is None:
+            del raw[required]
     with pytest.raises(acgs.ConfigError) as info:
         acgs.validate_config(raw)
     assert key in str(info.value)
 
 
 def test_validate_config_empty_credentials_mean_none():
-    config = acgs.validate_config({"name": "a", "listen_port": 1, "dependencies": [
-        {"name": "redis", "type": "redis", "password": ""}, {"name": "nats", "type": "nats", "user": None}]})
-    assert config["dependencies"][0]["password"] is None and config["dependencies"][1]["user"] is None
+    config = acgs.validate_config({"name": "a", "listen_port": 1, "constitutional_hash": HASH, "dependencies": [
+        {"name": "redis", "type": "redis", "host": "h", "port": 1, "login_password": ""},
+        {"name": "nats", "type": "nats", "host": "h", "port": 2, "login_user": None}]})
+    assert config["dependencies"][0]["login_password"] is None and config["dependencies"][1]["login_user"] is None
 
 
 def test_validate_config_rejects_a_non_object():
@@ -544,7 +546,7 @@ def run_main(*args):
 
 def test_bad_config_exits_2_naming_the_key(tmp_path):
     bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps({"name": "auth-service", "listen_port": "eighty"}))
+    bad.write_text(json.dumps({"name": "auth-service", "listen_port": "eighty", "constitutional_hash": HASH}))
     result = run_main("--config", str(bad))
     assert result.returncode == 2
     assert b"'listen_port'" in result.stderr and b"Traceback" not in result.stderr
@@ -558,7 +560,7 @@ def test_bad_config_exits_2_naming_the_key(tmp_path):
     assert result.returncode == 2 and b"cannot read config file" in result.stderr and b"Traceback" not in result.stderr
 
     good = tmp_path / "good.json"
-    good.write_text(json.dumps({"name": "auth-service", "listen_port": 18000}))
+    good.write_text(json.dumps({"name": "auth-service", "listen_port": 18000, "constitutional_hash": HASH}))
     result = run_main("--check-config", str(good))
     assert result.returncode == 0, result.stderr
     assert run_main("--check-config", str(bad)).returncode == 2
@@ -675,7 +677,7 @@ def test_dependencies_up_down_and_back(start_service, peers, http_peer):
     nats = peers(NatsHandler, jetstream=True, connects=[])
     opa = http_peer(200)
     service = start_service(base_config(dependencies=[
-        {"name": "redis", "type": "redis", "required": True, "host": "127.0.0.1", "port": redis.port, "password": "secret"},
+        {"name": "redis", "type": "redis", "required": True, "host": "127.0.0.1", "port": redis.port, "login_password": "secret"},
         {"name": "nats", "type": "nats", "required": True, "host": "127.0.0.1", "port": nats.port},
         {"name": "opa", "type": "http", "required": False, "url": "http://127.0.0.1:%d/health" % opa.port},
     ]))
@@ -728,9 +730,10 @@ def test_redis_auth_failure_and_unreachable_postgresql(start_service, peers):
     noauth = peers(RedisHandler, password="right")
     closed_port = free_port()
     service = start_service(base_config(dependencies=[
-        {"name": "redis", "type": "redis", "port": redis.port, "password": "wrong"},
-        {"name": "redis-noauth", "type": "redis", "port": noauth.port},
-        {"name": "postgresql", "type": "postgresql", "port": closed_port, "dbname": "acgs", "user": "acgs", "password": "x"},
+        {"name": "redis", "type": "redis", "host": "127.0.0.1", "port": redis.port, "login_password": "wrong"},
+        {"name": "redis-noauth", "type": "redis", "host": "127.0.0.1", "port": noauth.port},
+        {"name": "postgresql", "type": "postgresql", "host": "127.0.0.1", "port": closed_port, "login_db": "acgs",
+         "login_user": "acgs", "login_password": "x"},
     ]))
     status, _headers, body = get_json(service.port, "/health")
     assert status == 503 and body["status"] == "unhealthy"
@@ -743,7 +746,7 @@ def test_redis_auth_failure_and_unreachable_postgresql(start_service, peers):
 def test_check_timeout_bounds_a_silent_peer_and_health_stays_fast(start_service, peers):
     silent = peers(RedisHandler, silent=True)
     config = base_config(check_interval=0.2, check_timeout=0.3, dependencies=[
-        {"name": "redis", "type": "redis", "port": silent.port}])
+        {"name": "redis", "type": "redis", "host": "127.0.0.1", "port": silent.port}])
     started = time.monotonic()
     service = start_service(config)
     assert time.monotonic() - started < 5
@@ -807,7 +810,8 @@ def test_fault_wrong_hash_in_bodies_and_sighup_reload(start_service):
 
     # A bad config on SIGHUP is refused; the running settings stay.
     with open(service.config_path, "w") as handle:
-        handle.write('{"name": "auth-service", "listen_port": 0, "faults": {"error_rate": 7}}')
+        handle.write(json.dumps({"name": "auth-service", "listen_port": 0, "constitutional_hash": HASH,
+                                 "faults": {"error_rate": 7}}))
     service.proc.send_signal(signal.SIGHUP)
     service.wait_log(r"SIGHUP: config not reloaded.*'faults\.error_rate'")
     assert get(port, "/health")[1]["x-acgs-version"] == "0.2.0"

@@ -1,0 +1,547 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, ACGS Operations Team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: acgs_canary
+short_description: Canary rollout between two HAProxy servers, with analysis and automatic rollback
+version_added: 0.1.0
+description:
+  - Shifts traffic from the O(stable) server of an HAProxy O(backend) to its O(canary) server in steps,
+    through HAProxy's runtime API on the admin O(socket) (C(set server ... weight), C(set server ... state)),
+    with no reload. A canary weight V(w) means canary server weight V(w) and stable server weight V(100-w).
+  - The weights go O(initial_weight), then +O(step_weight) at a time; the last step is clamped to O(max_weight),
+    never above (10, 35, 60, 85, 100 with the defaults).
+  - At each weight the module waits O(interval) seconds (a real wait, the analysis window) and analyses the
+    canary server's counters from C(show stat) over that window - responses by class (C(hrsp_5xx) and
+    connection and response errors are failures) and C(rtime). An analysis fails when the success rate is below
+    O(success_threshold) or the response time is above O(max_response_time_ms); with fewer than O(min_requests)
+    requests it is not a success - the step is extended, at most O(max_extensions) times, after which it
+    counts as a failed analysis.
+  - After O(failure_limit) failed analyses at one weight the module rolls back at once - canary weight 0,
+    stable weight 100, canary server set to C(drain) - and returns RV(outcome=rolled_back).
+  - When the analysis at the last weight passes, the canary is promoted - canary weight 100 (C(ready)),
+    stable weight 0 (C(drain)).
+  - On SIGINT or SIGTERM (for example AWX's cancel) the module puts back the weights and states the two
+    servers had when it started, then fails with RV(outcome=rolled_back).
+  - Runs as one long task (use C(async) with a bound above the expected duration), or one step at a time with
+    O(state=paused).
+author:
+  - ACGS Operations Team (@acgs)
+attributes:
+  check_mode:
+    support: full
+    description: Reads the servers' current weights and returns the planned steps; changes nothing.
+  diff_mode:
+    support: none
+    description: No diff is returned.
+options:
+  backend:
+    description: Name of the HAProxy backend that holds both servers.
+    type: str
+    required: true
+  stable:
+    description: Name of the server that carries the current release.
+    type: str
+    required: true
+  canary:
+    description: Name of the server that carries the new release.
+    type: str
+    required: true
+  socket:
+    description: HAProxy's runtime API socket; needs C(level admin).
+    type: path
+    default: /run/haproxy/admin.sock
+  state:
+    description:
+      - V(promoted) runs the rollout and its analyses to the end (promotion or rollback). When the canary already
+        carries traffic (a weight above 0, for example after V(paused) steps), it continues from that weight.
+      - V(rolled_back) puts all traffic on the stable server now (canary weight 0 and C(drain), stable 100).
+      - V(paused) advances one step and returns - from weight 0 it starts the rollout at O(initial_weight);
+        from a weight above 0 it analyses that weight and, when the analysis passes, sets the next one
+        (or promotes after the last).
+    type: str
+    choices: [promoted, rolled_back, paused]
+    default: promoted
+  initial_weight:
+    description: Canary weight (percent of the traffic) of the first step.
+    type: int
+    default: 10
+  step_weight:
+    description: Weight added at each step; must be more than 0.
+    type: int
+    default: 25
+  max_weight:
+    description: Canary weight of the last step before promotion (at most 100); the last step is clamped to it.
+    type: int
+    default: 100
+  interval:
+    description: Seconds of each analysis window, waited for real between the step and its analysis.
+    type: float
+    default: 300
+  success_threshold:
+    description: Minimum share of successful canary requests in an analysis window, in percent (0-100).
+    type: float
+    default: 95
+  max_response_time_ms:
+    description: Maximum canary response time (HAProxy's C(rtime), average of the last 1024 requests) in ms; unset for no limit.
+    type: float
+  failure_limit:
+    description: Failed analyses at one weight before the rollback (Flagger's C(threshold)).
+    type: int
+    default: 1
+  min_requests:
+    description: Minimum canary requests in an analysis window; fewer is not a success (the step is extended).
+    type: int
+    default: 10
+  max_extensions:
+    description: How many times a step with fewer than O(min_requests) requests is extended before it counts as a failed analysis.
+    type: int
+    default: 3
+  metrics_source:
+    description: Where the analysis reads its metrics; V(haproxy) is the servers' counters from C(show stat).
+    type: str
+    choices: [haproxy]
+    default: haproxy
+  webhooks:
+    description:
+      - Gates, as Flagger's webhooks - a GET of O(webhooks[].url) must answer 2xx, else the rollout does not start
+        (V(pre-rollout)), does not set the next weight (V(confirm-rollout)) or does not promote (V(confirm-promotion)),
+        and the module fails with RV(outcome=failed) leaving the weights as they are.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: Name of the gate, used in messages.
+        type: str
+        required: true
+      type:
+        description: When the gate is asked.
+        type: str
+        required: true
+        choices: [pre-rollout, confirm-rollout, confirm-promotion]
+      url:
+        description: URL asked with GET; a 2xx answer opens the gate.
+        type: str
+        required: true
+      timeout:
+        description: Seconds to wait for the answer.
+        type: float
+        default: 10
+notes:
+  - "A rollback after failed analyses is not a task failure (the module did its job); test RV(outcome), for example
+    with C(failed_when: result.outcome != 'promoted')."
+  - The server weights are absolute HAProxy weights kept in 0..100, so the canary weight is its share of the traffic
+    when both servers are up.
+seealso:
+  - name: Flagger canary analysis
+    description: The model for the analysis, the threshold and the webhooks.
+    link: https://docs.flagger.app/usage/how-it-works
+"""
+
+EXAMPLES = r"""
+- name: Canary of auth-service's green slot, with the runbook's values (10 %, +25 %, 5 min, 95 %)
+  acgs.platform.acgs_canary:
+    backend: be_auth-service
+    stable: auth-service-blue
+    canary: auth-service-green
+    max_response_time_ms: 500
+    webhooks:
+      - name: smoke
+        type: pre-rollout
+        url: http://127.0.0.1:18100/health
+  async: 3600
+  poll: 15
+  register: canary
+  failed_when: canary.outcome != 'promoted'
+
+- name: Plan only (check mode)
+  acgs.platform.acgs_canary:
+    backend: be_auth-service
+    stable: auth-service-blue
+    canary: auth-service-green
+  check_mode: true
+  register: plan
+
+- name: One step at a time
+  acgs.platform.acgs_canary:
+    backend: be_auth-service
+    stable: auth-service-blue
+    canary: auth-service-green
+    state: paused
+    interval: 60
+
+- name: All traffic back on the stable server now
+  acgs.platform.acgs_canary:
+    backend: be_auth-service
+    stable: auth-service-blue
+    canary: auth-service-green
+    state: rolled_back
+"""
+
+RETURN = r"""
+outcome:
+  description:
+    - V(promoted) (all traffic on the canary), V(rolled_back) (all traffic on stable, or back where it was when
+      interrupted), V(paused) (one step done, the canary carries a share) or V(failed) (an error or a closed gate;
+      the weights are as RV(final_weights) says).
+    - In check mode, the outcome the run would aim for.
+  returned: always
+  type: str
+  sample: promoted
+reason:
+  description: Why the run ended as it did.
+  returned: always
+  type: str
+  sample: "analysis at weight 10 failed 1 time(s) (failure_limit 1): success rate 71.2% below success_threshold 95.0%"
+steps:
+  description: One entry per analysis, in order; in check mode the planned steps (decision V(planned)).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    weight:
+      description: Canary weight during the analysis window.
+      type: int
+      sample: 10
+    requests:
+      description: Canary requests in the window (null when planned).
+      type: int
+      sample: 412
+    errors:
+      description: Canary 5xx answers and connection or response errors in the window.
+      type: int
+      sample: 0
+    success_rate:
+      description: Share of successful canary requests in percent (null without requests).
+      type: float
+      sample: 100.0
+    response_time_ms:
+      description: Canary response time, HAProxy's C(rtime) (average of the last 1024 requests), at the end of the window.
+      type: int
+      sample: 2
+    decision:
+      description: V(pass), V(fail), V(insufficient) (too few requests) or V(planned) (check mode).
+      type: str
+      sample: pass
+    action:
+      description: What followed - V(advance), V(retry), V(extend), V(rollback), or V(planned).
+      type: str
+      sample: advance
+    reason:
+      description: The verdict in words.
+      type: str
+      sample: "success rate 100.0%, response time 2 ms"
+    timestamp:
+      description: End of the analysis window, ISO 8601 UTC (null when planned).
+      type: str
+      sample: "2026-11-27T17:20:05.123Z"
+initial_weights:
+  description: The servers' weights when the run started.
+  returned: always
+  type: dict
+  sample: {stable: 100, canary: 0}
+final_weights:
+  description: The servers' weights when the run ended (planned ones in check mode).
+  returned: always
+  type: dict
+  sample: {stable: 0, canary: 100}
+finished_at:
+  description: When the final weights were set, ISO 8601 UTC.
+  returned: always
+  type: str
+  sample: "2026-11-27T17:20:05.456Z"
+"""
+
+import signal
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_native
+
+from ansible_collections.acgs.platform.plugins.module_utils import _canary
+from ansible_collections.acgs.platform.plugins.module_utils._errors import OperatorError
+from ansible_collections.acgs.platform.plugins.module_utils._haproxy_runtime import HaproxyRuntime, admin_state
+from ansible_collections.acgs.platform.plugins.module_utils._http import http_get
+
+
+class Interrupted(Exception):
+    def __init__(self, signum):
+        super(Interrupted, self).__init__(signum)
+        self.signum = signum
+
+
+def iso_now():
+    now = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + ".%03dZ" % int((now % 1) * 1000)
+
+
+class Rollout(object):
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.runtime = HaproxyRuntime(self.params["socket"])
+        self.backend = self.params["backend"]
+        self.names = {"stable": self.params["stable"], "canary": self.params["canary"]}
+        self.steps = []
+        self.changed = False
+        self.initial = None
+        self.initial_states = None
+        self.final = None
+
+    # -- HAProxy ---------------------------------------------------------------
+    def rows(self):
+        stats = self.runtime.show_stat()
+        if not any(px == self.backend for px, _sv in stats):
+            raise OperatorError("backend: HAProxy has no backend %r" % self.backend)
+        rows = {}
+        for role in ("stable", "canary"):
+            row = stats.get((self.backend, self.names[role]))
+            if row is None:
+                raise OperatorError("%s: backend %r has no server %r" % (role, self.backend, self.names[role]))
+            rows[role] = row
+        return rows
+
+    def weights(self):
+        return dict((role, self.runtime.get_weight(self.backend, self.names[role])[0]) for role in ("stable", "canary"))
+
+    def states(self):
+        rows = self.rows()
+        return dict((role, admin_state(rows[role])) for role in ("stable", "canary"))
+
+    def apply(self, weights, states=None):
+        """Set the weights (and states) that differ; the order keeps a server with weight ready first."""
+        current_states = self.states()
+        current = self.weights()
+        states = states or {}
+        for role in ("stable", "canary"):
+            if states.get(role) == "ready" and current_states[role] != "ready":
+                self.runtime.set_state(self.backend, self.names[role], "ready")
+                self.changed = True
+        # raise the weight that grows first, so the sum never drops to 0
+        order = sorted(("stable", "canary"), key=lambda role: weights[role] - current[role], reverse=True)
+        for role in order:
+            if current[role] != weights[role]:
+                self.runtime.set_weight(self.backend, self.names[role], weights[role])
+                self.changed = True
+        for role in ("stable", "canary"):
+            wanted = states.get(role)
+            if wanted and wanted != "ready" and current_states[role] != wanted:
+                self.runtime.set_state(self.backend, self.names[role], wanted)
+                self.changed = True
+        self.final = dict(weights)
+
+    def set_canary_weight(self, weight):
+        self.apply(_canary.split(weight), {"stable": "ready", "canary": "ready"})
+
+    def rollback(self):
+        self.apply(_canary.split(0), {"stable": "ready", "canary": "drain"})
+
+    def promote(self):
+        self.apply(_canary.split(_canary.WEIGHT_MAX), {"stable": "drain", "canary": "ready"})
+
+    def restore(self):
+        self.apply(self.initial, self.initial_states)
+
+    # -- gates -----------------------------------------------------------------
+    def gate(self, kind):
+        """None when every webhook of ``kind`` answered 2xx, else the reason."""
+        for hook in self.params["webhooks"]:
+            if hook["type"] != kind:
+                continue
+            answer = http_get(hook["url"], {"timeout": hook["timeout"], "validate_certs": True})
+            if answer.status is None or not 200 <= answer.status < 300:
+                what = answer.error if answer.status is None else "HTTP %d" % answer.status
+                return "%s webhook %r (%s) did not answer 2xx: %s" % (kind, hook["name"], hook["url"], what)
+        return None
+
+    # -- analysis --------------------------------------------------------------
+    def analyse(self, weight):
+        """Analyse ``weight`` until a verdict ends it: ADVANCE or ROLLBACK, and the reason."""
+        failures = extensions = 0
+        while True:
+            before = self.rows()["canary"]
+            time.sleep(self.params["interval"])
+            after = self.rows()["canary"]
+            metrics = _canary.window_metrics(before, after)
+            verdict, why = _canary.judge(metrics, self.params["success_threshold"],
+                                         self.params["max_response_time_ms"], self.params["min_requests"])
+            action, failures, extensions = _canary.next_action(
+                verdict, failures, extensions, self.params["failure_limit"], self.params["max_extensions"])
+            step = dict(metrics, weight=weight, decision=verdict, action=action, reason=why, timestamp=iso_now())
+            self.steps.append(step)
+            if action == _canary.ROLLBACK:
+                return action, "analysis at weight %d failed %d time(s) (failure_limit %d): %s" % (
+                    weight, failures, self.params["failure_limit"], why)
+            if action == _canary.ADVANCE:
+                return action, why
+
+    def run(self, plan):
+        """(outcome, reason) of the rollout; state promoted or paused."""
+        one_step = self.params["state"] == "paused"
+        weight = self.initial["canary"]
+        canary_live = weight > 0 and self.initial_states["canary"] == "ready"
+        if canary_live and self.initial["stable"] == 0 and self.initial_states["stable"] != "ready":
+            return "promoted", "already promoted: canary weight %d, stable weight 0 (%s)" % (weight, self.initial_states["stable"])
+        if not canary_live:
+            for kind in ("pre-rollout", "confirm-rollout"):
+                closed = self.gate(kind)
+                if closed:
+                    return "failed", "rollout not started: %s" % closed
+            weight = plan[0]
+            self.set_canary_weight(weight)
+            if one_step:
+                return "paused", "rollout started at canary weight %d" % weight
+        while True:
+            action, why = self.analyse(weight)
+            if action == _canary.ROLLBACK:
+                self.rollback()
+                return "rolled_back", why
+            following = _canary.next_weight(plan, weight)
+            if following is None:
+                closed = self.gate("confirm-promotion")
+                if closed:
+                    return "failed", "not promoted: %s" % closed
+                self.promote()
+                return "promoted", "every analysis passed up to weight %d; promoted" % weight
+            closed = self.gate("confirm-rollout")
+            if closed:
+                return "failed", "not advanced from weight %d: %s" % (weight, closed)
+            weight = following
+            self.set_canary_weight(weight)
+            if one_step:
+                return "paused", "analysis passed (%s); canary weight now %d" % (why, weight)
+
+
+def result_of(rollout, outcome, reason):
+    return dict(
+        changed=rollout.changed if rollout else False,
+        outcome=outcome,
+        reason=reason,
+        steps=rollout.steps if rollout else [],
+        initial_weights=(rollout.initial if rollout else None) or {},
+        final_weights=(rollout.final if rollout else None) or {},
+        finished_at=iso_now(),
+    )
+
+
+def planned(rollout, plan):
+    params = rollout.params
+    if params["state"] == "rolled_back":
+        final = _canary.split(0)
+        steps = []
+        outcome = "rolled_back"
+    else:
+        current = rollout.initial["canary"]
+        live = current > 0 and rollout.initial_states["canary"] == "ready"
+        weights = ([current] + [w for w in plan if w > current]) if live else list(plan)
+        outcome = params["state"]
+        if outcome == "paused":
+            # paused from 0 starts the rollout; from a live weight it analyses it and sets the next
+            final = _canary.split(_canary.next_weight(plan, current) or _canary.WEIGHT_MAX) if live \
+                else _canary.split(plan[0])
+            weights = weights[:1]
+        else:
+            final = _canary.split(_canary.WEIGHT_MAX)
+        steps = [dict(weight=w, requests=None, errors=None, success_rate=None, response_time_ms=None,
+                      decision="planned", action="planned", reason="check mode", timestamp=None) for w in weights]
+    rollout.steps = steps
+    rollout.final = final
+    rollout.changed = final != rollout.initial
+    return outcome, "check mode: planned steps, nothing changed"
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            backend=dict(type="str", required=True),
+            stable=dict(type="str", required=True),
+            canary=dict(type="str", required=True),
+            socket=dict(type="path", default="/run/haproxy/admin.sock"),
+            state=dict(type="str", default="promoted", choices=["promoted", "rolled_back", "paused"]),
+            initial_weight=dict(type="int", default=10),
+            step_weight=dict(type="int", default=25),
+            max_weight=dict(type="int", default=100),
+            interval=dict(type="float", default=300),
+            success_threshold=dict(type="float", default=95),
+            max_response_time_ms=dict(type="float"),
+            failure_limit=dict(type="int", default=1),
+            min_requests=dict(type="int", default=10),
+            max_extensions=dict(type="int", default=3),
+            metrics_source=dict(type="str", default="haproxy", choices=["haproxy"]),
+            webhooks=dict(type="list", elements="dict", default=[], options=dict(
+                name=dict(type="str", required=True),
+                type=dict(type="str", required=True, choices=["pre-rollout", "confirm-rollout", "confirm-promotion"]),
+                url=dict(type="str", required=True),
+                timeout=dict(type="float", default=10),
+            )),
+        ),
+        supports_check_mode=True,
+    )
+    rollout = None
+    try:
+        _canary.validate(module.params)
+        rollout = Rollout(module)
+        rollout.runtime.check_socket()
+        rollout.rows()
+        rollout.initial = rollout.weights()
+        rollout.initial_states = rollout.states()
+        rollout.final = dict(rollout.initial)
+    except OperatorError as err:
+        module.fail_json(msg=to_native(err), **result_of(rollout, "failed", to_native(err)))
+    plan = _canary.plan_weights(module.params["initial_weight"], module.params["step_weight"], module.params["max_weight"])
+
+    if module.check_mode:
+        outcome, reason = planned(rollout, plan)
+        module.exit_json(msg=reason, **result_of(rollout, outcome, reason))
+
+    def on_signal(signum, _frame):
+        raise Interrupted(signum)
+
+    previous = dict((signum, signal.signal(signum, on_signal)) for signum in (signal.SIGINT, signal.SIGTERM))
+    failed = False
+    try:
+        if module.params["state"] == "rolled_back":
+            rollout.rollback()
+            outcome, reason = "rolled_back", "rolled back on request: all traffic on %s" % rollout.names["stable"]
+        else:
+            outcome, reason = rollout.run(plan)
+            failed = outcome == "failed"
+    except (Interrupted, OperatorError) as err:
+        # ignore further signals while traffic is put back
+        for signum in previous:
+            signal.signal(signum, signal.SIG_IGN)
+        failed = True
+        if isinstance(err, Interrupted):
+            cause = "interrupted by %s" % signal.Signals(err.signum).name
+        else:
+            cause = to_native(err)
+        try:
+            rollout.restore()
+            outcome = "rolled_back"
+            reason = "%s: weights and states put back as before the run (stable %d, canary %d)" % (
+                cause, rollout.initial["stable"], rollout.initial["canary"])
+        except OperatorError as again:
+            outcome = "failed"
+            reason = "%s; putting the weights back failed too: %s" % (cause, to_native(again))
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    try:
+        rollout.final = rollout.weights()
+    except OperatorError:
+        pass
+    result = result_of(rollout, outcome, reason)
+    if failed:
+        module.fail_json(msg=reason, **result)
+    module.exit_json(msg=reason, **result)
+
+
+if __name__ == "__main__":
+    main()

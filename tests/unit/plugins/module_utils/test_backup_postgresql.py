@@ -1,0 +1,48 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, ACGS Operations Team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The PostgreSQL client tools' command lines and environment (no server needed)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import shutil
+
+import pytest
+
+from ansible_collections.acgs.platform.plugins.module_utils import _backup_postgresql as pg
+from ansible_collections.acgs.platform.plugins.module_utils._postgres import resolve
+
+PARAMS = resolve({"host": "db.example", "port": 5433, "login_user": "acgs", "login_password": "Pg-s3cret"})
+needs_tools = pytest.mark.skipif(not (shutil.which("pg_dump") and shutil.which("pg_restore")),
+                                 reason="the PostgreSQL client tools are not installed")
+
+
+def test_password_goes_to_the_environment_only():
+    env = pg.env_for(PARAMS)
+    assert (env["PGPASSWORD"], env["PGCONNECT_TIMEOUT"], env["PGSSLMODE"]) == ("Pg-s3cret", "10", "prefer")
+    assert pg.conn_args(PARAMS) == ["--host", "db.example", "--port", "5433", "--username", "acgs", "--no-password"]
+    assert "PGPASSWORD" not in pg.env_for(resolve({}))
+
+
+@needs_tools
+def test_dump_and_restore_command_lines():
+    argv = pg.dump_argv(PARAMS, "acgs", "directory", jobs=4, level=3, snapshot="0000-1", out_dir="/b/acgs.dir")
+    assert argv[1:] == pg.conn_args(PARAMS) + ["--format", "directory", "--compress", "3", "--snapshot", "0000-1",
+                                               "--jobs", "4", "--file", "/b/acgs.dir", "--dbname", "acgs"]
+    assert pg.restore_argv(PARAMS, "t", "/b/x.dump", 2, no_owner=True)[-6:] == [
+        "--exit-on-error", "--no-owner", "--no-privileges", "--jobs", "2", "/b/x.dump"]
+    assert pg.list_argv("/b/x.dump")[1:] == ["--list", "/b/x.dump"]
+    assert all("Pg-s3cret" not in arg for arg in argv)
+
+
+def test_recovery_settings():
+    text = pg.recovery_settings("/var/wal", "2026-01-01 12:00:00+00")
+    assert "restore_command = 'cp \"/var/wal/%f\" \"%p\"'" in text
+    assert "recovery_target_time = '2026-01-01 12:00:00+00'" in text and "recovery_target_action = 'promote'" in text
+    assert "recovery_target_timeline = 'latest'" in pg.recovery_settings("/var/wal")
+
+
+def test_quote_ident():
+    assert pg.quote_ident('we"ird') == '"we""ird"'

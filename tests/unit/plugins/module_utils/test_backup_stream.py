@@ -1,0 +1,74 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, ACGS Operations Team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Streaming pipelines: one pass, checksums of the stored bytes, failures named without secrets."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import hashlib
+import os
+import stat
+import sys
+
+import pytest
+
+from ansible_collections.acgs.platform.plugins.module_utils import _backup_stream as stream
+from ansible_collections.acgs.platform.plugins.module_utils._backup_store import BackupError
+
+
+def test_pipeline_hashes_stored_bytes_in_one_pass(tmp_path):
+    src = tmp_path / "src"
+    src.write_bytes(os.urandom(2 * stream.CHUNK_SIZE + 5))
+    dest = tmp_path / "out"
+    result = stream.Pipeline(str(dest), "none").run(["cat", str(src)], "cat")
+    assert result["size"] == src.stat().st_size
+    assert result["sha256"] == hashlib.sha256(src.read_bytes()).hexdigest()
+    assert stat.S_IMODE(dest.stat().st_mode) == 0o600
+
+
+def test_pipeline_with_compression_hashes_the_compressed_file(tmp_path):
+    src = tmp_path / "src"
+    src.write_bytes(b"x" * 100000)
+    dest = tmp_path / "out.gz"
+    result = stream.Pipeline(str(dest), "gzip").run(["cat", str(src)], "cat")
+    assert result["size"] == dest.stat().st_size < 100000
+    assert result["sha256"] == hashlib.sha256(dest.read_bytes()).hexdigest()
+    assert stream.checksum_file(str(dest)) == result
+
+
+def test_pipeline_callable_producer_and_consumer(tmp_path):
+    dest = tmp_path / "out.gz"
+
+    def feed(write):
+        for dummy in range(3):
+            write(b"abc" * 1000)
+
+    result = stream.Pipeline(str(dest), "gzip").run(feed, "feed")
+    with open(str(tmp_path / "back"), "wb") as out:
+        observed, problem = stream.run_consumer(str(dest), {"compression": "gzip"}, None, ["cat"], "out.gz", stdout=out)
+    assert (observed, problem) == (result, None)
+    assert (tmp_path / "back").read_bytes() == b"abc" * 3000
+
+
+def test_pipeline_failure_names_the_tool_and_hides_secrets(tmp_path):
+    with pytest.raises(BackupError) as err:
+        stream.Pipeline(str(tmp_path / "o"), "none", secrets=["s3cret"]).run(
+            [sys.executable, "-c", "import sys; sys.stderr.write('bad s3cret'); sys.exit(3)"], "thing")
+    assert "thing failed" in str(err.value) and "exited with 3" in str(err.value)
+    assert "s3cret" not in str(err.value)
+
+
+def test_run_tool_and_require_tool():
+    assert stream.run_tool(["true"]) is None
+    problem = stream.run_tool([sys.executable, "-c", "import sys; sys.stderr.write('no s3cret'); sys.exit(2)"], secrets=["s3cret"])
+    assert problem.endswith("exited with 2: no ********")
+    assert stream.require_tool("tar").endswith("/tar")
+    with pytest.raises(BackupError, match="acgs-no-such-tool is not installed: for a test"):
+        stream.require_tool("acgs-no-such-tool", ": for a test")
+
+
+def test_resolve_compression():
+    assert stream.resolve_compression("auto") == ("zstd" if stream.which("zstd") else "gzip")
+    assert stream.resolve_compression("none") == "none"

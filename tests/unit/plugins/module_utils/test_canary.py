@@ -1,0 +1,155 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, ACGS Operations Team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The canary's step and decision logic: plan, metrics, verdict, next action."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.acgs.platform.plugins.module_utils import _canary
+from ansible_collections.acgs.platform.plugins.module_utils._errors import OperatorError
+
+
+def test_plan_is_the_runbook_steps_clamped_to_max():
+    assert _canary.plan_weights(10, 25, 100) == [10, 35, 60, 85, 100]
+
+
+@pytest.mark.parametrize("initial, step, maximum, expected", [
+    (10, 25, 50, [10, 35, 50]),        # Flagger #189: the last step is clamped, never above max
+    (10, 30, 100, [10, 40, 70, 100]),
+    (10, 45, 100, [10, 55, 100]),
+    (50, 50, 100, [50, 100]),
+    (100, 25, 100, [100]),
+    (10, 100, 100, [10, 100]),
+    (5, 1, 8, [5, 6, 7, 8]),
+])
+def test_plan_never_exceeds_max(initial, step, maximum, expected):
+    plan = _canary.plan_weights(initial, step, maximum)
+    assert plan == expected
+    assert max(plan) == maximum
+    assert plan == sorted(set(plan))
+
+
+def test_next_weight_and_split():
+    plan = [10, 35, 60, 85, 100]
+    assert _canary.next_weight(plan, 0) == 10
+    assert _canary.next_weight(plan, 10) == 35
+    assert _canary.next_weight(plan, 20) == 35   # resuming from a weight outside the plan
+    assert _canary.next_weight(plan, 100) is None
+    assert _canary.split(10) == {"stable": 90, "canary": 10}
+    assert _canary.split(100) == {"stable": 0, "canary": 100}
+
+
+def params(**overrides):
+    base = dict(backend="be_auth", stable="blue", canary="green", initial_weight=10, step_weight=25, max_weight=100,
+                interval=300.0, success_threshold=95.0, max_response_time_ms=None, failure_limit=1, min_requests=10,
+                max_extensions=3, webhooks=[])
+    base.update(overrides)
+    return base
+
+
+def test_validate_accepts_defaults():
+    _canary.validate(params())
+    _canary.validate(params(max_response_time_ms=500.0, success_threshold=0.0, min_requests=0))
+
+
+@pytest.mark.parametrize("overrides, name", [
+    (dict(step_weight=0), "step_weight"),
+    (dict(step_weight=-5), "step_weight"),
+    (dict(max_weight=101), "max_weight"),
+    (dict(max_weight=0), "max_weight"),
+    (dict(initial_weight=0), "initial_weight"),
+    (dict(initial_weight=60, max_weight=50), "initial_weight"),
+    (dict(interval=0.0), "interval"),
+    (dict(success_threshold=100.5), "success_threshold"),
+    (dict(success_threshold=-1.0), "success_threshold"),
+    (dict(max_response_time_ms=0.0), "max_response_time_ms"),
+    (dict(failure_limit=0), "failure_limit"),
+    (dict(min_requests=-1), "min_requests"),
+    (dict(max_extensions=-1), "max_extensions"),
+    (dict(backend=""), "backend"),
+    (dict(stable="a b"), "stable"),
+    (dict(canary="x/y"), "canary"),
+    (dict(canary="blue"), "canary"),
+    (dict(webhooks=[dict(name="gate", type="pre-rollout", url="ftp://x")]), "webhooks[0].url"),
+])
+def test_validate_names_the_bad_parameter(overrides, name):
+    with pytest.raises(OperatorError) as err:
+        _canary.validate(params(**overrides))
+    assert str(err.value).startswith(name + ":")
+
+
+def row(**counters):
+    return dict((key, str(value)) for key, value in counters.items())
+
+
+def test_window_metrics_are_deltas():
+    before = row(hrsp_2xx=100, hrsp_4xx=5, hrsp_5xx=2, econ=0, eresp=0, rtime=3)
+    after = row(hrsp_2xx=190, hrsp_4xx=7, hrsp_5xx=6, econ=1, eresp=1, rtime=12)
+    metrics = _canary.window_metrics(before, after)
+    # 90 + 2 + 4 answers, plus 2 connection/response errors; 4xx are not failures
+    assert metrics == {"requests": 98, "errors": 6, "success_rate": 93.88, "response_time_ms": 12}
+
+
+def test_window_metrics_without_requests():
+    same = row(hrsp_2xx=10, rtime=4)
+    assert _canary.window_metrics(same, same) == {"requests": 0, "errors": 0, "success_rate": None, "response_time_ms": None}
+    # counters reset (HAProxy restarted): never negative
+    assert _canary.window_metrics(row(hrsp_2xx=50), row(hrsp_2xx=3))["requests"] == 0
+
+
+def metrics(requests, errors, rtime=5):
+    rate = round(100.0 * (requests - errors) / requests, 2) if requests else None
+    return {"requests": requests, "errors": errors, "success_rate": rate, "response_time_ms": rtime if requests else None}
+
+
+def test_judge_thresholds():
+    assert _canary.judge(metrics(100, 5), 95, None, 10)[0] == _canary.PASS       # 95 % is enough
+    verdict, reason = _canary.judge(metrics(100, 6), 95, None, 10)
+    assert verdict == _canary.FAIL and "success_threshold" in reason
+    assert _canary.judge(metrics(100, 30), 95, None, 10)[0] == _canary.FAIL
+    assert _canary.judge(metrics(100, 100), 0, None, 10)[0] == _canary.PASS
+
+
+def test_judge_response_time():
+    assert _canary.judge(metrics(100, 0, rtime=500), 95, 500, 10)[0] == _canary.PASS
+    verdict, reason = _canary.judge(metrics(100, 0, rtime=501), 95, 500, 10)
+    assert verdict == _canary.FAIL and "max_response_time_ms" in reason
+    assert _canary.judge(metrics(100, 0, rtime=9999), 95, None, 10)[0] == _canary.PASS
+
+
+def test_judge_min_requests():
+    verdict, reason = _canary.judge(metrics(9, 0), 95, None, 10)
+    assert verdict == _canary.INSUFFICIENT and "min_requests" in reason
+    assert _canary.judge(metrics(10, 0), 95, None, 10)[0] == _canary.PASS
+    # no traffic at all is never a success, even with min_requests 0
+    assert _canary.judge(metrics(0, 0), 95, None, 0)[0] == _canary.INSUFFICIENT
+
+
+def test_next_action_failure_limit():
+    assert _canary.next_action(_canary.PASS, 0, 0, 1, 3) == (_canary.ADVANCE, 0, 0)
+    assert _canary.next_action(_canary.FAIL, 0, 0, 1, 3) == (_canary.ROLLBACK, 1, 0)
+    assert _canary.next_action(_canary.FAIL, 0, 0, 3, 3) == (_canary.RETRY, 1, 0)
+    assert _canary.next_action(_canary.FAIL, 1, 0, 3, 3) == (_canary.RETRY, 2, 0)
+    assert _canary.next_action(_canary.FAIL, 2, 0, 3, 3) == (_canary.ROLLBACK, 3, 0)
+
+
+def test_next_action_min_requests_extension_is_bounded():
+    assert _canary.next_action(_canary.INSUFFICIENT, 0, 0, 1, 2) == (_canary.EXTEND, 0, 1)
+    assert _canary.next_action(_canary.INSUFFICIENT, 0, 1, 1, 2) == (_canary.EXTEND, 0, 2)
+    # extensions used up: too few requests counts as a failed analysis
+    assert _canary.next_action(_canary.INSUFFICIENT, 0, 2, 1, 2) == (_canary.ROLLBACK, 1, 2)
+    assert _canary.next_action(_canary.INSUFFICIENT, 0, 0, 2, 0) == (_canary.RETRY, 1, 0)
+
+
+def test_a_sequence_of_analyses():
+    """failure_limit 2, max_extensions 1: quiet, quiet, fail -> rollback on the third analysis."""
+    failures = extensions = 0
+    actions = []
+    for verdict in (_canary.INSUFFICIENT, _canary.INSUFFICIENT, _canary.FAIL):
+        action, failures, extensions = _canary.next_action(verdict, failures, extensions, 2, 1)
+        actions.append(action)
+    assert actions == [_canary.EXTEND, _canary.RETRY, _canary.ROLLBACK]

@@ -1,0 +1,121 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, ACGS Operations Team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Parsing HAProxy's runtime API answers (captured text); the client against a real
+HAProxy is covered by the acgs_canary integration target."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+import pytest
+
+from ansible_collections.acgs.platform.plugins.module_utils import _haproxy_runtime as rt
+from ansible_collections.acgs.platform.plugins.module_utils._errors import OperatorError
+
+# captured from HAProxy 2.6 (show stat, trimmed to the first 64 columns and three rows)
+HEADER = ("# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,"
+          "weight,act,bck,chkfail,chkdown,lastchg,downtime,qlimit,pid,iid,sid,throttle,lbtot,tracked,type,rate,"
+          "rate_lim,rate_max,check_status,check_code,check_duration,hrsp_1xx,hrsp_2xx,hrsp_3xx,hrsp_4xx,hrsp_5xx,"
+          "hrsp_other,hanafail,req_rate,req_rate_max,req_tot,cli_abrt,srv_abrt,comp_in,comp_out,comp_byp,comp_rsp,"
+          "lastsess,last_chk,last_agt,qtime,ctime,rtime,ttime,")
+SHOW_STAT = "\n".join([
+    HEADER,
+    "fe_good,FRONTEND,,,1,3,4096,700,1,2,0,0,0,,,,,OPEN,,,,,,,,,1,2,0,,,,0,9,0,40,,,,0,700,0,0,0,0,,9,40,700,,,0,0,0,0,,,,,,,,",
+    "be_good,stable,0,0,0,2,,630,1,2,,0,,0,0,0,0,no check,90,1,0,,,52,,,1,3,1,,630,,2,8,,36,,,,0,630,0,0,0,0,,,,630,0,0,,,,,0,,,0,0,1,2,",
+    "be_good,canary,0,0,0,1,,70,1,2,,0,,2,1,0,0,DRAIN,10,1,0,,,52,,,1,3,2,,70,,2,1,,4,,,,0,60,0,3,4,0,,,,70,0,0,,,,,0,,,0,0,7,9,",
+    "be_good,BACKEND,0,0,0,2,410,700,1,2,0,0,,0,0,0,0,UP,100,2,0,,0,52,0,,1,3,0,,700,,1,9,,40,,,,0,690,0,3,4,0,,,,700,0,0,0,0,0,0,0,,,0,0,1,2,",
+    "",
+])
+
+
+def test_parse_stat_indexes_rows_by_proxy_and_server():
+    rows = rt.parse_stat(SHOW_STAT)
+    assert set(rows) == {("fe_good", "FRONTEND"), ("be_good", "stable"), ("be_good", "canary"), ("be_good", "BACKEND")}
+    canary = rows[("be_good", "canary")]
+    assert (canary["weight"], canary["status"], canary["hrsp_5xx"], canary["rtime"]) == ("10", "DRAIN", "4", "7")
+
+
+def test_parse_stat_without_header_is_an_operator_error():
+    with pytest.raises(OperatorError, match="show stat"):
+        rt.parse_stat("Unknown command\n")
+    with pytest.raises(OperatorError):
+        rt.parse_stat("")
+
+
+def test_counter_treats_empty_and_missing_as_zero():
+    row = rt.parse_stat(SHOW_STAT)[("be_good", "stable")]
+    assert rt.counter(row, "hrsp_2xx") == 630
+    assert rt.counter(row, "qtime") == 0   # empty cell
+    assert rt.counter(row, "no_such_column") == 0
+    assert rt.counter(None, "hrsp_2xx") == 0
+
+
+def test_admin_state_from_status():
+    assert rt.admin_state({"status": "DRAIN"}) == "drain"
+    assert rt.admin_state({"status": "MAINT"}) == "maint"
+    assert rt.admin_state({"status": "MAINT (resolution)"}) == "maint"
+    assert rt.admin_state({"status": "no check"}) == "ready"
+    assert rt.admin_state({"status": "UP 1/2"}) == "ready"
+
+
+def test_parse_weight():
+    assert rt.parse_weight("10 (initial 100)\n\n") == (10, 100)
+    assert rt.parse_weight("0 (initial 0)") == (0, 0)
+    assert rt.parse_weight("42") == (42, 42)
+    with pytest.raises(OperatorError, match="get weight"):
+        rt.parse_weight("No such server.")
+
+
+class FakeRuntime(rt.HaproxyRuntime):
+    """Records the commands; answers from a table."""
+
+    def __init__(self, answers):
+        super(FakeRuntime, self).__init__("/nonexistent")
+        self.answers = answers
+        self.sent = []
+
+    def command(self, line):
+        self.sent.append(line)
+        return self.answers.get(line.split()[0] + " " + line.split()[1], "\n")
+
+
+def test_commands_sent_for_weight_and_state():
+    fake = FakeRuntime({"get weight": "35 (initial 100)\n"})
+    fake.set_weight("be_good", "canary", 35)
+    fake.set_state("be_good", "stable", "drain")
+    assert fake.get_weight("be_good", "canary") == (35, 100)
+    assert fake.sent == ["set server be_good/canary weight 35", "set server be_good/stable state drain",
+                         "get weight be_good/canary"]
+
+
+def test_refusals_and_bad_input_raise():
+    fake = FakeRuntime({"set server": "No such server.\n", "get weight": "No such backend.\n"})
+    with pytest.raises(OperatorError, match="No such server"):
+        fake.set_weight("be_good", "nobody", 10)
+    with pytest.raises(OperatorError, match="No such backend"):
+        fake.get_weight("be_nowhere", "canary")
+    with pytest.raises(OperatorError, match="0..256"):
+        fake.set_weight("be_good", "canary", 300)
+    with pytest.raises(OperatorError, match="unknown server state"):
+        fake.set_state("be_good", "canary", "up")
+    with pytest.raises(OperatorError, match="bad server name"):
+        fake.set_weight("be_good", "canary;shutdown", 10)
+
+
+def test_check_socket(tmp_path):
+    client = rt.HaproxyRuntime(str(tmp_path / "missing.sock"))
+    with pytest.raises(OperatorError, match="^socket: .*does not exist"):
+        client.check_socket()
+    plain = tmp_path / "plain"
+    plain.write_text("x")
+    with pytest.raises(OperatorError, match="not a unix socket"):
+        rt.HaproxyRuntime(str(plain)).check_socket()
+
+
+def test_command_on_missing_socket_is_an_operator_error(tmp_path):
+    client = rt.HaproxyRuntime(os.path.join(str(tmp_path), "none.sock"), timeout=1)
+    with pytest.raises(OperatorError, match="show stat"):
+        client.command("show stat")
