@@ -3,12 +3,21 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Driver of benchmarks/backup.sh (which prepares the database; see there).
 
-A = the acgs_backup module, run directly as Ansible runs it on the managed host
-(python -m ansible_collections.acgs.platform.plugins.modules.acgs_backup ARGS),
-state=present, postgresql component, custom format: the one streaming pass with
-sha256, sizes and the atomic manifest. B = pg_dump -Fc -f FILE. Runs alternate
-A B A B; wall time from a monotonic clock around each process; peak RSS from
-wait4() of each process (the largest of it and the children it waited for).
+Backup, runs alternating A B C A B C:
+  A = the acgs_backup module, run directly as Ansible runs it on the managed host
+      (python -m ansible_collections.acgs.platform.plugins.modules.acgs_backup ARGS),
+      state=present, postgresql component, custom format, its defaults (zstd): the one
+      streaming pass with sha256, sizes, fsync and the atomic manifest;
+  B = pg_dump -Fc -f FILE (zlib in pg_dump, as the runbook did);
+  C = pg_dump -Fc -Z0 | zstd -T0 -o FILE (the obvious hand-made pipeline, zstd's default level 3).
+Restore, runs alternating R P:
+  R = acgs_backup state=restored of A's set into a fresh database: verification (sha256 of
+      every file, pg_restore --list) + restore with its default jobs + row counts;
+  P = pg_restore -j 2 -d DB of B's file into a fresh database.
+Wall time from a monotonic clock around each process; peak RSS from wait4() of each
+process (the largest of it and the children it waited for). Ratios are medians of the
+per-run ratios; each target prints PASS or MISS and the exit status is 1 on any MISS.
+BENCH_RESTORE_ONLY=1 repeats only the restore runs, from the previous run's set and file.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -30,8 +39,14 @@ PORT = int(os.environ["BENCH_PG_PORT"])
 WORK = os.environ["BENCH_DIR"]
 PASSWORD = os.environ["BENCH_PASSWORD"]
 PG = {"host": "127.0.0.1", "port": PORT, "user": "bench", "password": PASSWORD}
-RATIO_TARGET = 1.10
-RSS_TARGET_MB = 200
+PG_ENV = dict(os.environ, PGPASSWORD=PASSWORD)
+CONN = ["-h", "127.0.0.1", "-p", str(PORT), "-U", "bench"]
+TARGETS = {
+    "backup_vs_pg_dump": 0.30,
+    "backup_vs_pipeline": 1.10,
+    "restore_vs_pg_restore": 1.05,
+    "rss_mb": 200,
+}
 
 
 def collections_tree():
@@ -57,6 +72,13 @@ def run(argv, env=None):
     return wall, usage.ru_maxrss / 1024.0, proc.returncode, tail
 
 
+def checked(argv, env=None):
+    wall, rss, code, out = run(argv, env)
+    if code != 0:
+        raise SystemExit("%s failed: %s" % (argv[0], out))
+    return wall, rss
+
+
 def module(args, env):
     path = os.path.join(WORK, "args.json")
     with open(path, "w") as handle:
@@ -69,57 +91,104 @@ def module(args, env):
     return wall, rss, result
 
 
-def median(values):
-    return statistics.median(values)
+def fresh_database(name):
+    subprocess.check_call(["psql", "-qAt"] + CONN + ["-d", "postgres", "-c", "DROP DATABASE IF EXISTS %s WITH (FORCE)" % name,
+                                                     "-c", "CREATE DATABASE %s" % name], env=PG_ENV)
 
 
-def main():
-    env = dict(os.environ, PYTHONPATH=collections_tree())
-    store = os.path.join(WORK, "store")
-    dump = os.path.join(WORK, "baseline.dump")
-    a_wall, a_rss, b_wall, b_rss, ratios = [], [], [], [], []
+def unlink(path):
+    if os.path.exists(path):
+        os.unlink(path)
+
+
+def summary(name, walls, rsses=None):
+    text = "%-34s median %6.2f s (min %.2f, max %.2f)" % (name, statistics.median(walls), min(walls), max(walls))
+    return text + (", peak RSS %.0f MB" % max(rsses) if rsses else "")
+
+
+def verdict(label, value, target, fmt="%.3f", lower=True):
+    ok = value <= target if lower else value < target
+    line = "%-58s " + fmt + "  (target %s " + fmt + ")  %s"
+    print(line % (label, value, "<=" if lower else "<", target, "PASS" if ok else "MISS"))
+    return ok
+
+
+def backups(env, store, dump, piped):
+    a_wall, a_rss, b_wall, c_wall, ab, ac = [], [], [], [], [], []
     result = None
-    print("== %d runs, alternating acgs_backup (A) and pg_dump -Fc (B)" % RUNS)
+    print("== backup: %d runs, alternating acgs_backup (A), pg_dump -Fc (B), pg_dump -Fc -Z0 | zstd -T0 (C)" % RUNS)
     for index in range(RUNS):
         shutil.rmtree(store, ignore_errors=True)
         wall, rss, result = module({"backup_dir": store, "state": "present", "verify": False,
                                     "postgresql": dict(PG, databases=["bench"])}, env)
         a_wall.append(wall)
         a_rss.append(rss)
-        if os.path.exists(dump):
-            os.unlink(dump)
-        wall_b, rss_b, code, out = run(["pg_dump", "-h", "127.0.0.1", "-p", str(PORT), "-U", "bench", "-Fc", "-f", dump, "bench"],
-                                       dict(os.environ, PGPASSWORD=PASSWORD))
-        if code != 0:
-            raise SystemExit("pg_dump failed: %s" % out)
-        b_wall.append(wall_b)
-        b_rss.append(rss_b)
-        ratios.append(wall / wall_b)
-        print("  run %d: A %.2f s (peak %.0f MB)   B %.2f s   A/B %.3f" % (index + 1, wall, rss, wall_b, wall / wall_b))
-    size = result["manifest"]["total_size"]
-    print("dump size: acgs_backup %.0f MB, pg_dump %.0f MB" % (size / 1e6, os.path.getsize(dump) / 1e6))
-    print("acgs_backup  median %.2f s (min %.2f, max %.2f), peak RSS %.0f MB" % (median(a_wall), min(a_wall), max(a_wall), max(a_rss)))
-    print("pg_dump -Fc  median %.2f s (min %.2f, max %.2f), peak RSS %.0f MB" % (median(b_wall), min(b_wall), max(b_wall), max(b_rss)))
-    ratio = median(ratios)
-    print("RATIO acgs_backup / pg_dump = %.3f (median of pairs; target <= %.2f)" % (ratio, RATIO_TARGET))
+        unlink(dump)
+        b_wall.append(checked(["pg_dump"] + CONN + ["-Fc", "-f", dump, "bench"], PG_ENV)[0])
+        unlink(piped)
+        c_wall.append(checked(["bash", "-c", 'set -o pipefail; pg_dump "$@" -Fc -Z0 bench | zstd -q -T0 -o %s' % piped,
+                               "pipeline"] + CONN, PG_ENV)[0])
+        ab.append(wall / b_wall[-1])
+        ac.append(wall / c_wall[-1])
+        print("  run %d: A %.2f s (peak %.0f MB)   B %.2f s   C %.2f s   A/B %.3f   A/C %.3f" % (
+            index + 1, wall, rss, b_wall[-1], c_wall[-1], ab[-1], ac[-1]))
+    manifest = result["manifest"]
+    sizes = (manifest["total_size"], os.path.getsize(dump), os.path.getsize(piped))
+    print("compressor of A: %s level %s, %s threads; pg_dump format custom" % (
+        manifest["compression"], manifest.get("compression_level"), manifest.get("compression_threads")))
+    print("sizes: A acgs_backup %.1f MB   B pg_dump -Fc %.1f MB   C pipeline %.1f MB   A/B %.3f" % (
+        sizes[0] / 1e6, sizes[1] / 1e6, sizes[2] / 1e6, sizes[0] / float(sizes[1])))
+    print(summary("A acgs_backup", a_wall, a_rss))
+    print(summary("B pg_dump -Fc", b_wall))
+    print(summary("C pg_dump -Fc -Z0 | zstd -T0", c_wall))
+    return statistics.median(ab), statistics.median(ac), sizes, a_rss
 
+
+def restores(env, store, dump):
+    r_wall, r_rss, p_wall, rp = [], [], [], []
+    rows = None
+    print("== restore: %d runs, alternating acgs_backup state=restored (R: verify + pg_restore + row counts) "
+          "and pg_restore -j 2 of pg_dump's file (P)" % RUNS)
+    for index in range(RUNS):
+        fresh_database("bench_restore")
+        wall, rss, restored = module({"backup_dir": store, "state": "restored", "force": True, "postgresql": PG,
+                                      "restore": {"databases": {"bench": "bench_restore"}}}, env)
+        rows = restored["restored"]["postgresql"]["bench"]["total_rows"]
+        r_wall.append(wall)
+        r_rss.append(rss)
+        fresh_database("bench_restore_b")
+        p_wall.append(checked(["pg_restore"] + CONN + ["-j", "2", "-d", "bench_restore_b", dump], PG_ENV)[0])
+        rp.append(wall / p_wall[-1])
+        print("  run %d: R %.2f s (peak %.0f MB, %d rows)   P %.2f s   R/P %.3f" % (index + 1, wall, rss, rows, p_wall[-1], rp[-1]))
+    print(summary("R acgs_backup restored", r_wall, r_rss))
+    print(summary("P pg_restore -j 2", p_wall))
+    return statistics.median(rp), r_rss
+
+
+def main():
+    env = dict(os.environ, PYTHONPATH=collections_tree())
+    store = os.path.join(WORK, "store")
+    dump = os.path.join(WORK, "baseline.dump")
+    piped = os.path.join(WORK, "pipeline.dump.zst")
+    if os.environ.get("BENCH_RESTORE_ONLY") == "1":
+        # iterate on restore: the set and pg_dump's file of the previous full run
+        rp, r_rss = restores(env, store, dump)
+        return 0 if verdict("RATIO restore acgs_backup / pg_restore -j 2", rp, TARGETS["restore_vs_pg_restore"]) else 1
+    ab, ac, sizes, a_rss = backups(env, store, dump, piped)
     wall_v, rss_v, verified = module({"backup_dir": store, "state": "verified"}, env)
-    print("verify (sha256 re-read + pg_restore --list): %.2f s, peak RSS %.0f MB, ok=%s" % (wall_v, rss_v, verified["verification"]["ok"]))
-
-    wall_r, rss_r, restored = module({"backup_dir": store, "state": "restored", "force": True,
-                                      "postgresql": PG, "restore": {"databases": {"bench": "bench_restore"}, "jobs": 2}}, env)
-    rows = restored["restored"]["postgresql"]["bench"]["total_rows"]
-    env_pg = dict(os.environ, PGPASSWORD=PASSWORD)
-    subprocess.check_call(["psql", "-qAt", "-h", "127.0.0.1", "-p", str(PORT), "-U", "bench", "-d", "postgres",
-                           "-c", "DROP DATABASE IF EXISTS bench_restore_b WITH (FORCE)", "-c", "CREATE DATABASE bench_restore_b"], env=env_pg)
-    wall_p, rss_p, code, out = run(["pg_restore", "-h", "127.0.0.1", "-p", str(PORT), "-U", "bench", "-j", "2", "-d", "bench_restore_b", dump], env_pg)
-    if code != 0:
-        raise SystemExit("pg_restore failed: %s" % out)
-    print("restore: acgs_backup %.2f s (verify + pg_restore -j 2 + row counts, %d rows, peak RSS %.0f MB)   pg_restore -j 2 %.2f s" % (
-        wall_r, rows, rss_r, wall_p))
-    peak = max(a_rss + [rss_v, rss_r])
-    print("PEAK RSS of the module: %.0f MB (target < %d MB)" % (peak, RSS_TARGET_MB))
-    return 0 if ratio <= RATIO_TARGET and peak < RSS_TARGET_MB else 1
+    print("verify (sha256 re-read + zstd -d | pg_restore --list): %.2f s, peak RSS %.0f MB, ok=%s" % (
+        wall_v, rss_v, verified["verification"]["ok"]))
+    rp, r_rss = restores(env, store, dump)
+    peak = max(a_rss + r_rss + [rss_v])
+    print("== targets")
+    results = [
+        verdict("RATIO backup acgs_backup / pg_dump -Fc", ab, TARGETS["backup_vs_pg_dump"]),
+        verdict("SIZE  acgs_backup set / pg_dump -Fc file", sizes[0] / float(sizes[1]), 1.0),
+        verdict("RATIO backup acgs_backup / pg_dump -Z0 | zstd -T0", ac, TARGETS["backup_vs_pipeline"]),
+        verdict("RATIO restore acgs_backup / pg_restore -j 2", rp, TARGETS["restore_vs_pg_restore"]),
+        verdict("PEAK RSS of the module (MB)", peak, TARGETS["rss_mb"], fmt="%.0f", lower=False),
+    ]
+    return 0 if all(results) and verified["verification"]["ok"] else 1
 
 
 if __name__ == "__main__":

@@ -118,11 +118,12 @@ format:
   default: custom
   choices: [custom, directory]
 jobs:
-  description: Parallel C(pg_dump) jobs for O(postgresql.format=directory).
+  description: Parallel C(pg_dump) jobs for O(postgresql.format=directory). Default one per core.
   type: int
-  default: 2
 compress_level:
-  description: C(pg_dump --compress) level, 0 to 9.
+  description:
+    - C(pg_dump --compress) level, 0 to 9, where C(pg_dump) compresses - directory format, or custom format unless
+      O(compression) is zstd (then C(pg_dump) sends uncompressed data and C(zstd) compresses it, see O(compression)).
   type: int
   default: 6
 data_checksums:
@@ -182,11 +183,13 @@ options:
   redis:
     description:
       - The Redis server to snapshot or to restore into. Omit it to leave Redis out of the set.
-      - The snapshot is streamed with C(SYNC) as a replica receives it, so it is consistent and no file is written on
-        the server. A restore loads the snapshot into a private C(redis-server) and copies every key with its TTL
+      - The snapshot is streamed with C(SYNC) as a replica receives it, so it is consistent. The module does not
+        advertise the diskless (C(EOF)) capability, so the server starts a C(BGSAVE) at once (or joins one in progress)
+        and sends its RDB file, rewritten as by C(BGSAVE), instead of waiting C(repl-diskless-sync-delay) (Redis
+        default 5 s) as a diskless master does for more replicas. When the server cannot write its RDB file, the
+        module falls back to a diskless C(SYNC) (with that delay). A restore loads the snapshot into a private C(redis-server) and copies every key with its TTL
         (C(DUMP)/C(RESTORE)) into the target, which keeps running; with O(force=true) the target is flushed first.
-      - A diskless master waits C(repl-diskless-sync-delay) (Redis default 5 s) before it streams the snapshot.
-        An ACL user needs the C(SYNC) and C(REPLCONF) commands.
+      - An ACL user needs the C(SYNC) and C(REPLCONF) commands.
     type: dict
     suboptions:
 """ + _suboptions(_CONNECTION, _REDIS)

@@ -25,12 +25,14 @@ from ansible_collections.acgs.platform.plugins.module_utils._backup_crypto impor
     key_fingerprint,
     key_from_params,
 )
+from ansible_collections.acgs.platform.plugins.module_utils._backup_redis import immediate_snapshot
 from ansible_collections.acgs.platform.plugins.module_utils._backup_retention import apply_retention, wanted
 from ansible_collections.acgs.platform.plugins.module_utils._backup_store import BackupError
 from ansible_collections.acgs.platform.plugins.module_utils._backup_stream import (
     COMPRESSORS,
     Pipeline,
     checksum_file,
+    cpu_count,
     require_tool,
     resolve_compression,
     run_tool,
@@ -51,6 +53,25 @@ def _entry(result, component, kind, compression, key, extra=None):
     return entry
 
 
+def _codec(params):
+    """{compression, level, threads} of the set's compressor, levels and threads checked and filled in."""
+    compression = resolve_compression(params.get("compression") or "auto")
+    level, threads = params.get("compression_level"), params.get("compression_threads")
+    if compression == "none":
+        return {"compression": compression, "level": None, "threads": None}
+    low, high = (1, 19) if compression == "zstd" else (1, 9)
+    if level is not None and not low <= level <= high:
+        raise BackupError("compression_level must be between %d and %d for %s, not %d" % (low, high, compression, level))
+    if threads is not None and threads < 0:
+        raise BackupError("compression_threads must be 0 (one per core) or more, not %d" % threads)
+    return {"compression": compression, "level": COMPRESSORS[compression]["level"] if level is None else level,
+            "threads": (threads or cpu_count()) if compression == "zstd" else 1}
+
+
+def _pipeline(dest, codec, key, **kwargs):
+    return Pipeline(dest, codec["compression"], key, level=codec["level"], threads=codec["threads"], **kwargs)
+
+
 def create_set(params, check_mode=False, warn=None):
     warn = warn or (lambda msg: None)
     started = time.time()
@@ -65,7 +86,8 @@ def create_set(params, check_mode=False, warn=None):
         chash = validate_hash(params.get("constitutional_hash") or CONSTITUTIONAL_HASH)
     except CatalogError as exc:
         raise BackupError("constitutional_hash: %s" % exc)
-    compression = resolve_compression(params.get("compression") or "auto")
+    codec = _codec(params)
+    compression = codec["compression"]
     key = key_from_params(params)
     if pg_params and pg_params.get("format") == "directory" and key:
         raise BackupError("postgresql.format=directory cannot be encrypted: use format=custom with encryption_key_file")
@@ -88,11 +110,11 @@ def create_set(params, check_mode=False, warn=None):
         tools = {}
         try:
             if pg_params:
-                components["postgresql"] = _backup_postgresql(pg_params, partial, compression, key, files, tools, secrets)
+                components["postgresql"] = _backup_postgresql(pg_params, partial, codec, key, files, tools, secrets)
             if redis_params:
-                components["redis"] = _backup_redis(redis_params, partial, compression, key, files, tools, secrets)
+                components["redis"] = _backup_redis(redis_params, partial, codec, key, files, tools, secrets)
             if paths:
-                components["paths"] = _backup_paths(paths, partial, compression, key, files, tools, warn)
+                components["paths"] = _backup_paths(paths, partial, codec, key, files, tools, warn)
             finished = time.time()
             manifest = {
                 "format_version": store.FORMAT_VERSION,
@@ -104,6 +126,8 @@ def create_set(params, check_mode=False, warn=None):
                 "constitutional_hash": chash,
                 "source_host": store.host_name(),
                 "compression": compression,
+                "compression_level": codec["level"],
+                "compression_threads": codec["threads"],
                 "encryption": {"algorithm": ENC_ALGORITHM, "key_fingerprint": key_fingerprint(key)} if key else None,
                 "tools": tools,
                 "components": components,
@@ -129,7 +153,7 @@ def create_set(params, check_mode=False, warn=None):
     return result
 
 
-def _backup_postgresql(p, partial, compression, key, files, tools, secrets):
+def _backup_postgresql(p, partial, codec, key, files, tools, secrets):
     conn = _postgres.connect(p)
     try:
         version = pg.server_version(conn)
@@ -156,15 +180,11 @@ def _backup_postgresql(p, partial, compression, key, files, tools, secrets):
             checksums = pg.table_checksums(holder.conn)
         try:
             if p["format"] == "custom":
-                name = "postgresql/%s.dump%s" % (db, ENC_SUFFIX if key else "")
-                res = Pipeline(os.path.join(partial, name), "none", key, env=env, secrets=secrets).run(
-                    pg.dump_argv(p, db, "custom", level=p["compress_level"], snapshot=snapshot), "pg_dump of %s" % db)
-                files[name] = _entry(res, "postgresql", "pg_custom", "none", key, {"database": db})
-                db_files = [name]
+                db_files = [_dump_custom(p, db, snapshot, partial, codec, key, files, env, secrets)]
             else:
                 rel = "postgresql/%s.dir" % db
                 out_dir = os.path.join(partial, rel)
-                problem = run_tool(pg.dump_argv(p, db, "directory", jobs=p["jobs"], level=p["compress_level"],
+                problem = run_tool(pg.dump_argv(p, db, "directory", jobs=p.get("jobs") or cpu_count(), level=p["compress_level"],
                                                 snapshot=snapshot, out_dir=out_dir), env, secrets)
                 if problem:
                     raise BackupError("pg_dump of %s failed: %s" % (db, problem))
@@ -180,13 +200,14 @@ def _backup_postgresql(p, partial, compression, key, files, tools, secrets):
         finally:
             if holder:
                 holder.close()
-        info["databases"][db] = {"owner": owners[db], "files": db_files, "checksums": checksums}
+        info["databases"][db] = {"owner": owners[db], "files": db_files, "checksums": checksums,
+                                 "table_bytes": _table_sizes(p, db)}
     if p.get("basebackup"):
-        name = _file_name("postgresql/basebackup.tar", compression, key)
-        pipe = Pipeline(os.path.join(partial, name), compression, key, env=env, secrets=secrets)
+        name = _file_name("postgresql/basebackup.tar", codec["compression"], key)
+        pipe = _pipeline(os.path.join(partial, name), codec, key, env=env, secrets=secrets)
         base_started = time.time()
         res = pipe.run(pg.basebackup_argv(p), "pg_basebackup")
-        files[name] = _entry(res, "basebackup", "tar", compression, key)
+        files[name] = _entry(res, "basebackup", "tar", codec["compression"], key)
         info["basebackup"] = {"file": name, "wal_archive_dir": p.get("wal_archive_dir"),
                               "start_wal": wal.start_wal_from_basebackup_log(pipe.stderr[0] if pipe.stderr else "", segment_size),
                               "started_epoch": base_started, "finished_epoch": time.time()}
@@ -194,7 +215,35 @@ def _backup_postgresql(p, partial, compression, key, files, tools, secrets):
     return info
 
 
-def _backup_redis(r, partial, compression, key, files, tools, secrets):
+def _table_sizes(p, db):
+    conn = _postgres.connect(p, db)
+    try:
+        return pg.table_sizes(conn)
+    finally:
+        conn.close()
+
+
+def _dump_custom(p, db, snapshot, partial, codec, key, files, env, secrets):
+    """One custom-format dump streamed into the set; its name.
+
+    With zstd the server's data leaves pg_dump uncompressed (-Z0) and zstd compresses it
+    with one thread per core on the way to the hashing and writing (pg_dump's own zlib
+    is one thread and most of its time). Otherwise pg_dump compresses (compress_level),
+    as sets of format 1 did.
+    """
+    if codec["compression"] != "zstd":
+        codec, level = dict(codec, compression="none"), p["compress_level"]
+    else:
+        level = 0
+    compression = codec["compression"]
+    name = _file_name("postgresql/%s.dump" % db, compression, key)
+    res = _pipeline(os.path.join(partial, name), codec, key, env=env, secrets=secrets).run(
+        pg.dump_argv(p, db, "custom", level=level, snapshot=snapshot), "pg_dump of %s" % db)
+    files[name] = _entry(res, "postgresql", "pg_custom", compression, key, {"database": db})
+    return name
+
+
+def _backup_redis(r, partial, codec, key, files, tools, secrets):
     client = _redis.connect(r)
     try:
         version = client.info("server").get("redis_version")
@@ -202,15 +251,15 @@ def _backup_redis(r, partial, compression, key, files, tools, secrets):
     finally:
         client.close()
     os.mkdir(os.path.join(partial, "redis"), 0o700)
-    name = _file_name("redis/dump.rdb", compression, key)
-    res = Pipeline(os.path.join(partial, name), compression, key, secrets=secrets).run(
-        lambda write: _redis.stream_snapshot(r, write), "Redis snapshot from %s" % where(r))
-    files[name] = _entry(res, "redis", "redis_rdb", compression, key)
+    name = _file_name("redis/dump.rdb", codec["compression"], key)
+    res = _pipeline(os.path.join(partial, name), codec, key, secrets=secrets).run(
+        lambda write: immediate_snapshot(r, write), "Redis snapshot from %s" % where(r))
+    files[name] = _entry(res, "redis", "redis_rdb", codec["compression"], key)
     tools["redis"] = version
     return {"host": r["host"], "port": r["port"], "version": version, "keys": keys, "file": name}
 
 
-def _backup_paths(paths, partial, compression, key, files, tools, warn):
+def _backup_paths(paths, partial, codec, key, files, tools, warn):
     tar = require_tool("tar")
     tools["tar"] = tool_version([tar, "--version"])
     os.mkdir(os.path.join(partial, "paths"), 0o700)
@@ -224,12 +273,12 @@ def _backup_paths(paths, partial, compression, key, files, tools, warn):
             entries.append({"path": path, "file": None, "missing": True})
             continue
         slug = path.strip("/").replace("/", "_") or "root"
-        name = _file_name("paths/%02d-%s.tar" % (index, slug), compression, key)
-        pipe = Pipeline(os.path.join(partial, name), compression, key, ok_codes=(0, 1))
+        name = _file_name("paths/%02d-%s.tar" % (index, slug), codec["compression"], key)
+        pipe = _pipeline(os.path.join(partial, name), codec, key, ok_codes=(0, 1))
         res = pipe.run([tar, "--create", "--file=-", "--preserve-permissions", "--numeric-owner", "--sparse",
                         "--directory=/", path.lstrip("/") or "."], "tar of %s" % path)
         for message in pipe.warnings:
             warn(message)
-        files[name] = _entry(res, "paths", "tar", compression, key, {"path": path})
+        files[name] = _entry(res, "paths", "tar", codec["compression"], key, {"path": path})
         entries.append({"path": path, "file": name, "missing": False})
     return entries

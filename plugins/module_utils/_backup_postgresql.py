@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import re
 
 from ansible_collections.acgs.platform.plugins.module_utils._backup_stream import require_tool
 from ansible_collections.acgs.platform.plugins.module_utils._libraries import load_library
@@ -97,6 +98,39 @@ def table_checksums(conn):
     return result
 
 
+def table_sizes(conn):
+    """{schema.table: bytes of its heap and TOAST} for every user table: how a restore balances its data streams."""
+    return dict(("%s.%s" % (schema, table), int(size)) for schema, table, size in query(
+        conn, "SELECT n.nspname, c.relname, pg_table_size(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+              "WHERE c.relkind = 'r' AND n.nspname NOT IN %s AND n.nspname NOT LIKE 'pg_temp%%'", (SYSTEM_SCHEMAS,)))
+
+
+def split_data_entries(listing, jobs, sizes=None):
+    """The data-section lines of ``pg_restore --list --section=data`` cut into at most ``jobs`` lists.
+
+    Largest table first onto the least loaded list (sizes from table_sizes; unknown
+    ones count 0); each list keeps the archive's order, which a pg_restore reading
+    the archive as a stream needs.
+    """
+    sizes = sizes or {}
+    entries = []
+    for index, line in enumerate(listing.splitlines()):
+        match = re.match(r"^\d+; \d+ \d+ (.*)$", line)
+        if not match:
+            continue
+        words = match.group(1).split(" ")
+        # TABLE DATA <schema> <table> <owner>; other data entries (SEQUENCE SET, BLOBS) weigh nothing
+        size = sizes.get("%s.%s" % (words[2], words[3]), 0) if words[:2] == ["TABLE", "DATA"] and len(words) > 3 else 0
+        entries.append((size, index, line))
+    lists = [[] for dummy in range(max(1, min(jobs, len(entries))))]
+    loads = [0] * len(lists)
+    for size, index, line in sorted(entries, key=lambda e: (-e[0], e[1])):
+        target = loads.index(min(loads))
+        lists[target].append((index, line))
+        loads[target] += size + 1
+    return ["\n".join(line for dummy, line in sorted(items)) + "\n" for items in lists if items]
+
+
 def row_counts(conn):
     result = {}
     for schema, table in user_tables(conn):
@@ -131,9 +165,9 @@ def dump_argv(params, dbname, fmt="custom", jobs=1, level=6, snapshot=None, out_
     return argv + ["--dbname", dbname]
 
 
-def restore_argv(params, dbname, path=None, jobs=1, no_owner=False):
+def restore_argv(params, dbname, path=None, jobs=1, no_owner=False, extra=()):
     pg_restore = require_tool("pg_restore")
-    argv = [pg_restore] + conn_args(params) + ["--dbname", dbname, "--exit-on-error"]
+    argv = [pg_restore] + conn_args(params) + ["--dbname", dbname, "--exit-on-error"] + list(extra)
     if no_owner:
         argv += ["--no-owner", "--no-privileges"]
     if path and jobs > 1:
@@ -143,9 +177,9 @@ def restore_argv(params, dbname, path=None, jobs=1, no_owner=False):
     return argv
 
 
-def list_argv(path=None):
+def list_argv(path=None, extra=()):
     pg_restore = require_tool("pg_restore")
-    argv = [pg_restore, "--list"]
+    argv = [pg_restore, "--list"] + list(extra)
     return argv + [path] if path else argv
 
 

@@ -20,9 +20,61 @@ import time
 from ansible_collections.acgs.platform.plugins.module_utils import _redis
 from ansible_collections.acgs.platform.plugins.module_utils._backup_store import BackupError
 from ansible_collections.acgs.platform.plugins.module_utils._backup_stream import require_tool
+from ansible_collections.acgs.platform.plugins.module_utils._connection import where
 from ansible_collections.acgs.platform.plugins.module_utils._errors import OperatorError
 
 LOAD_TIMEOUT = 600
+SNAPSHOT_TIMEOUT = 3600.0
+
+
+class _DiskSyncLink(_redis.ReplicaLink):
+    """A replica link that does not advertise ``capa eof`` (see immediate_snapshot)."""
+
+    def command(self, *args):
+        if args[:2] == ("REPLCONF", "capa"):
+            return b"+OK"
+        return super(_DiskSyncLink, self).command(*args)
+
+
+def immediate_snapshot(params, write, timeout=SNAPSHOT_TIMEOUT):
+    """Stream a consistent RDB snapshot of the server to ``write`` without the diskless sync delay.
+
+    Where the 5 s came from: a master with ``repl-diskless-sync yes`` (the Redis 7 default)
+    answers a replica that advertises ``capa eof`` by waiting ``repl-diskless-sync-delay``
+    (default 5 s) for more replicas before it forks (syncCommand, replicationCron). To a
+    replica without that capability it starts a BGSAVE to disk at once (or joins one in
+    progress) and streams the file as ``$<length>`` once written, so this link does not
+    advertise it; ``REPLCONF rdb-only`` still spares the master the replication backlog.
+    The price is the master's own RDB file rewritten, as by BGSAVE, which persistence
+    does anyway. Rejected: ``CONFIG SET repl-diskless-sync-delay 0`` changes the server
+    for its real replicas and needs CONFIG, often renamed or denied by ACLs; ``rdb-only``
+    and ``rdb-filter-only`` do not skip the delay. When the master cannot write its RDB
+    file (BGSAVE fails) and nothing was streamed yet, this falls back to the diskless SYNC
+    of _redis.stream_snapshot, delay included. Returns the number of bytes.
+    """
+    written = [0]
+
+    def counted(data):
+        written[0] += len(data)
+        write(data)
+
+    client = _redis.connect(params)
+    try:
+        try:
+            conn = client.connection_pool.get_connection()
+        except TypeError:  # redis-py < 5 needs a command name
+            conn = client.connection_pool.get_connection("SYNC")
+        try:
+            # the authenticated socket redis-py opened (PING answered); the link owns it from here on
+            return _DiskSyncLink(conn._sock, where(params), [params.get("login_password")]).sync(counted, timeout)
+        finally:
+            conn.disconnect()
+    except OperatorError as exc:
+        if written[0] or exc.kind not in ("error", "closed", "reset"):
+            raise
+    finally:
+        client.close()
+    return _redis.stream_snapshot(params, write, timeout)
 
 
 class ScratchRedis(object):

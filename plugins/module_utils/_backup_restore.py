@@ -16,7 +16,9 @@ __metaclass__ = type
 
 import os
 import shutil
+import subprocess
 import tempfile
+import threading
 import time
 
 from ansible_collections.acgs.platform.plugins.module_utils import _backup_postgresql as pg
@@ -26,8 +28,8 @@ from ansible_collections.acgs.platform.plugins.module_utils import _postgres, _r
 from ansible_collections.acgs.platform.plugins.module_utils._backup_crypto import check_key, key_from_params
 from ansible_collections.acgs.platform.plugins.module_utils._backup_redis import ScratchRedis
 from ansible_collections.acgs.platform.plugins.module_utils._backup_store import BackupError
-from ansible_collections.acgs.platform.plugins.module_utils._backup_stream import run_consumer, run_tool
-from ansible_collections.acgs.platform.plugins.module_utils._backup_verify import verify_set
+from ansible_collections.acgs.platform.plugins.module_utils._backup_stream import cpu_count, run_consumer, run_tool
+from ansible_collections.acgs.platform.plugins.module_utils._backup_verify import plain_dump_path, toc_path, verify_set
 from ansible_collections.acgs.platform.plugins.module_utils._connection import where
 
 
@@ -82,7 +84,8 @@ def _restore_set(params, check_mode):
 
     workdir = tempfile.mkdtemp(prefix=".restore-", dir=backup_dir)
     try:
-        verification = verify_set(params, backup_id=chosen["backup_id"], key=key, keep_rdb_in=workdir, check_mode=check_mode)
+        verification = verify_set(params, backup_id=chosen["backup_id"], key=key, keep_rdb_in=workdir, check_mode=check_mode,
+                                  keep_dumps_in=workdir if "postgresql" in wanted and not check_mode else None)
         result["verification"] = verification
         if not verification["ok"]:
             raise BackupError("refusing to restore backup set %s: it fails verification: %s" % (
@@ -94,7 +97,7 @@ def _restore_set(params, check_mode):
             return result
         restored = {"plan": plan}
         if "postgresql" in wanted:
-            restored["postgresql"] = _restore_postgresql(chosen, manifest, options, pg_params, key)
+            restored["postgresql"] = _restore_postgresql(chosen, manifest, options, pg_params, key, workdir)
         if "redis" in wanted:
             restored["redis"] = _restore_redis(workdir, redis_params, force)
         if "paths" in wanted:
@@ -178,9 +181,9 @@ def _selected_paths(manifest, options):
     return items
 
 
-def _restore_postgresql(chosen, manifest, options, p, key):
+def _restore_postgresql(chosen, manifest, options, p, key, workdir):
     mapping = options.get("databases") or {}
-    jobs = options.get("jobs") or 1
+    jobs = options.get("jobs") or cpu_count()
     env = pg.env_for(p)
     secrets = [p.get("login_password")]
     out = {}
@@ -194,17 +197,25 @@ def _restore_postgresql(chosen, manifest, options, p, key):
             conn.close()
         names = info["files"]
         entry = manifest["files"][names[0]]
+        toc = toc_path(workdir, names[0])
         if entry["kind"] == "pg_dir":
             path = os.path.join(chosen["path"], entry["dump_dir"])
-            argv = pg.restore_argv(p, target, path, jobs, options.get("no_owner"))
-            problem = run_tool(argv, env, secrets)
-        elif entry.get("encrypted"):
-            problem = run_consumer(os.path.join(chosen["path"], names[0]), entry, key,
-                                   pg.restore_argv(p, target, None, 1, options.get("no_owner")),
-                                   names[0], env=env, secrets=secrets)[1]
+        elif os.path.isfile(toc):
+            path = None
+            problem = _restore_streamed(chosen, names[0], key, toc, (p, target, jobs, options.get("no_owner")),
+                                        info.get("table_bytes"), env, secrets)
+            os.unlink(toc)
+        elif os.path.isfile(plain_dump_path(workdir, names[0])):
+            # decoded whole by the verification (a table of contents too long to keep apart)
+            path = plain_dump_path(workdir, names[0])
+        elif entry.get("encrypted") or entry.get("compression", "none") != "none":
+            raise BackupError("restore of database %s: %s was not decoded by the verification" % (db, names[0]))
         else:
-            argv = pg.restore_argv(p, target, os.path.join(chosen["path"], names[0]), jobs, options.get("no_owner"))
-            problem = run_tool(argv, env, secrets)
+            path = os.path.join(chosen["path"], names[0])
+        if path:
+            problem = run_tool(pg.restore_argv(p, target, path, jobs, options.get("no_owner")), env, secrets)
+            if path.startswith(workdir + os.sep):
+                os.unlink(path)
         if problem:
             raise BackupError("restore of database %s into %s failed: %s" % (db, target, problem))
         tconn = _postgres.connect(p, target)
@@ -223,6 +234,50 @@ def _restore_postgresql(chosen, manifest, options, p, key):
         out[db] = {"target": target, "rows": counts, "total_rows": sum(counts.values()), "data_match": data_match,
                    "mismatched_tables": mismatched, "seconds": round(time.time() - t0, 3)}
     return out
+
+
+def _restore_streamed(chosen, name, key, toc, target, sizes, env, secrets):
+    """Restore a compressed or encrypted custom-format dump without decoding it to disk; the problem or None.
+
+    pg_restore runs its parallel jobs only on a seekable file, and decoding the whole
+    dump into one first would put that on the critical path. So: the pre-data section
+    from the decoded table of contents (``toc``, kept by the verification); the data
+    section in ``jobs`` pg_restore processes at once, each fed the set's file through
+    its own decompressor (and decryption) and given its share of the tables
+    (``--use-list``, balanced by the table sizes recorded at backup time), so the
+    decompression runs beside the loading; then the post-data section (indexes,
+    constraints, privileges) with ``jobs`` parallel jobs from the table of contents.
+    """
+    p, dbname, jobs, no_owner = target
+    path = os.path.join(chosen["path"], name)
+    entry = chosen["manifest"]["files"][name]
+    problem = run_tool(pg.restore_argv(p, dbname, toc, 1, no_owner, ["--section=pre-data"]), env, secrets)
+    if problem:
+        return problem
+    try:
+        listing = subprocess.check_output(pg.list_argv(toc, ["--section=data"]), stderr=subprocess.STDOUT, close_fds=True)
+    except subprocess.CalledProcessError as exc:
+        return "pg_restore --list exited with %s: %s" % (exc.returncode, exc.output.decode("utf-8", "replace").strip())
+    listing = listing.decode("utf-8", "replace")
+    problems = []
+
+    def _load(index, entries):
+        list_file = "%s.data%d" % (toc, index)
+        with open(list_file, "w") as handle:
+            handle.write(entries)
+        argv = pg.restore_argv(p, dbname, None, 1, no_owner, ["--data-only", "--use-list=" + list_file])
+        problems.append(run_consumer(path, entry, key, argv, name, env=env, secrets=secrets, checksum=False)[1])
+
+    loaders = [threading.Thread(target=_load, args=(index, entries))
+               for index, entries in enumerate(pg.split_data_entries(listing, jobs, sizes))]
+    for loader in loaders:
+        loader.start()
+    for loader in loaders:
+        loader.join()
+    problem = "; ".join(sorted(set(text for text in problems if text)))
+    if problem:
+        return problem
+    return run_tool(pg.restore_argv(p, dbname, toc, jobs, no_owner, ["--section=post-data"]), env, secrets)
 
 
 def _restore_redis(workdir, r, force):

@@ -26,7 +26,7 @@ import time
 
 from ansible_collections.acgs.platform.plugins.module_utils._errors import OperatorError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: custom-format dumps may be zstd-compressed (compression in each file entry); 1 still reads
 MANIFEST_NAME = "manifest.json"
 VERIFICATION_NAME = "verification.json"
 LOCK_NAME = ".lock"

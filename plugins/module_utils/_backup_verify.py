@@ -22,7 +22,7 @@ from ansible_collections.acgs.platform.plugins.module_utils._backup_crypto impor
 from ansible_collections.acgs.platform.plugins.module_utils._backup_postgresql import list_argv
 from ansible_collections.acgs.platform.plugins.module_utils._backup_redis import check_rdb
 from ansible_collections.acgs.platform.plugins.module_utils._backup_store import BackupError
-from ansible_collections.acgs.platform.plugins.module_utils._backup_stream import checksum_file, run_consumer, run_tool
+from ansible_collections.acgs.platform.plugins.module_utils._backup_stream import checksum_file, require_tool, run_consumer, run_tool
 
 
 def verified_set(params, check_mode=False):
@@ -35,11 +35,14 @@ def verified_set(params, check_mode=False):
     return result
 
 
-def verify_set(params, backup_id=None, key=None, keep_rdb_in=None, check_mode=False):
+def verify_set(params, backup_id=None, key=None, keep_rdb_in=None, check_mode=False, keep_dumps_in=None):
     """Recomputes every checksum and checks every file is readable by its tool; the caller holds the store's lock.
 
     Returns {ok, backup_id, files: {name: {ok, error}}, bad_files, summary}. With
-    ``keep_rdb_in`` the decoded Redis snapshot is left there for a restore.
+    ``keep_rdb_in`` the decoded Redis snapshot is left there for a restore; with
+    ``keep_dumps_in`` so is the decoded table of contents of every custom-format dump
+    that is compressed or encrypted in the set (_decode_dump), from the same pass as
+    its checksum.
     """
     backup_dir = params["backup_dir"]
     chosen = store.select_set(backup_dir, backup_id or params.get("backup_id"))
@@ -52,7 +55,7 @@ def verify_set(params, backup_id=None, key=None, keep_rdb_in=None, check_mode=Fa
     try:
         for name in sorted(manifest["files"]):
             entry = manifest["files"][name]
-            report[name] = _verify_file(set_dir, name, entry, key, scratch, keep_rdb_in)
+            report[name] = _verify_file(set_dir, name, entry, key, scratch, keep_rdb_in, keep_dumps_in)
             if entry.get("kind") == "pg_dir":
                 dump_dirs.add(entry["dump_dir"])
         for rel in sorted(dump_dirs):
@@ -78,7 +81,49 @@ def verify_set(params, backup_id=None, key=None, keep_rdb_in=None, check_mode=Fa
     return verification
 
 
-def _verify_file(set_dir, name, entry, key, scratch, keep_rdb_in):
+TOC_PREFIX_BYTES = 64 * 1024 * 1024
+
+
+def plain_dump_path(workdir, name):
+    """Where verify_set(keep_dumps_in=workdir) leaves the whole decoded dump of the set's file ``name``, if it had to."""
+    return os.path.join(workdir, name.replace("/", "_") + ".plain")
+
+
+def toc_path(workdir, name):
+    """Where verify_set(keep_dumps_in=workdir) leaves the decoded head of that dump: its table of contents."""
+    return os.path.join(workdir, name.replace("/", "_") + ".toc")
+
+
+def _decode_dump(path, entry, key, name, workdir):
+    """(observed, problem) of a compressed or encrypted custom-format dump that is about to be restored.
+
+    One pass hashes the whole stored file and keeps its decoded head (at most
+    TOC_PREFIX_BYTES) in toc_path: the archive's table of contents, which
+    ``pg_restore --list`` reads, and from which the restore runs the pre- and
+    post-data sections with parallel jobs while the data streams from the set
+    (_backup_restore). A table of contents longer than that is rare; then the
+    whole dump is decoded into plain_dump_path instead, which is slower.
+    """
+    toc = toc_path(workdir, name)
+    with open(toc, "wb") as out:
+        observed, problem = run_consumer(path, entry, key, ["head", "-c", str(TOC_PREFIX_BYTES)], name, stdout=out)
+    if problem is not None or observed["sha256"] != entry["sha256"]:
+        return observed, problem
+    problem = run_tool(list_argv(toc))
+    if problem and os.path.getsize(toc) == TOC_PREFIX_BYTES:
+        os.unlink(toc)
+        plain = plain_dump_path(workdir, name)
+        if entry.get("compression") == "zstd":
+            # zstd writes the file itself: one process between the reader and the disk
+            consumer = [require_tool("zstd"), "-q", "-d", "-f", "-o", plain]
+            entry = dict(entry, compression="none")
+        else:
+            consumer = ["dd", "of=" + plain, "bs=1M", "status=none"]
+        problem = run_consumer(path, entry, key, consumer, name, checksum=False)[1] or run_tool(list_argv(plain))
+    return observed, problem
+
+
+def _verify_file(set_dir, name, entry, key, scratch, keep_rdb_in, keep_dumps_in=None):
     path = os.path.join(set_dir, name)
     if not os.path.isfile(path):
         return {"ok": False, "error": "file is missing"}
@@ -88,10 +133,13 @@ def _verify_file(set_dir, name, entry, key, scratch, keep_rdb_in):
     kind = entry.get("kind")
     problem = None
     try:
-        if kind == "pg_custom" and not entry.get("encrypted"):
+        plain = not entry.get("encrypted") and entry.get("compression", "none") == "none"
+        if kind == "pg_custom" and plain:
             observed = checksum_file(path)
             if observed["sha256"] == entry["sha256"]:
                 problem = run_tool(list_argv(path))
+        elif kind == "pg_custom" and keep_dumps_in:
+            observed, problem = _decode_dump(path, entry, key, name, keep_dumps_in)
         elif kind == "pg_custom":
             observed, problem = run_consumer(path, entry, key, list_argv(), name)
         elif kind == "redis_rdb":

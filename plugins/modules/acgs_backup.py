@@ -55,12 +55,26 @@ options:
     type: str
   compression:
     description:
-      - Compression of the Redis snapshot, the tar archives and the base backup. V(auto) is zstd when the C(zstd)
-        binary is installed, gzip otherwise.
-      - PostgreSQL dumps use C(pg_dump)'s own compression (O(postgresql.compress_level)).
+      - Compression of the PostgreSQL custom-format dumps, the Redis snapshot, the tar archives and the base backup.
+        V(auto) is zstd when the C(zstd) binary is installed, gzip otherwise.
+      - With zstd, C(pg_dump) sends its data uncompressed (C(--compress 0)) and C(zstd) compresses it with
+        O(compression_threads) threads on the way to disk, hashed (and encrypted) in the same pass. With V(gzip) or
+        V(none), custom-format dumps keep C(pg_dump)'s own compression (O(postgresql.compress_level)), as in sets
+        written before this option covered them; directory-format dumps always do.
+      - Sets of either kind verify and restore alike; each file's compression is recorded in the manifest.
     type: str
     default: auto
     choices: [auto, gzip, zstd, none]
+  compression_level:
+    description:
+      - Level of the compressor, 1 to 19 for zstd, 1 to 9 for gzip. Default V(1) for zstd (C(zstd -1)), V(6) for gzip.
+      - C(zstd -1) writes PostgreSQL dumps no larger than C(pg_dump -Fc) (zlib level 6) at a fraction of its CPU
+        time; higher levels trade speed for a few per cent of size.
+    type: int
+  compression_threads:
+    description:
+      - Worker threads of C(zstd) (C(-T)). Default (or V(0)) one per core the module may run on.
+    type: int
   paths:
     description:
       - Configuration and application data directories (or files) to archive with C(tar), owners, modes and numeric
@@ -113,9 +127,16 @@ options:
         type: bool
         default: false
       jobs:
-        description: Parallel C(pg_restore) jobs (unencrypted sets).
+        description:
+          - Parallel C(pg_restore) jobs. Default one per core.
+          - A compressed (zstd) or encrypted custom-format dump is not decoded to disk (C(pg_restore) runs parallel
+            jobs only on a seekable file). The verification that precedes every restore keeps its decoded table of
+            contents in a scratch directory of O(backup_dir) (C(.restore-*), removed afterwards); from it the
+            pre-data and then, with O(restore.jobs) jobs, the post-data sections (indexes, constraints) are
+            restored, and in between the data of the tables in O(restore.jobs) C(pg_restore) processes at once,
+            each reading the set's file through its own decompressor (balanced by the table sizes recorded at
+            backup time).
         type: int
-        default: 2
       paths:
         description: Restore only these paths of the set (default all).
         type: list
@@ -234,9 +255,11 @@ backup_path:
   sample: /var/backups/acgs/backup-1767225600
 manifest:
   description:
-    - The set's manifest - C(backup_id), C(created), C(duration_seconds), C(constitutional_hash), C(source_host),
-      C(tools) (versions), C(components) (what was backed up, from where), C(files) (each with C(size), C(sha256),
-      C(kind), C(compression), C(encrypted)), C(total_size), C(encryption) (algorithm and key fingerprint or null).
+    - The set's manifest - C(format_version) (2; sets of version 1 still verify and restore), C(backup_id),
+      C(created), C(duration_seconds), C(constitutional_hash), C(source_host), C(tools) (versions), C(components)
+      (what was backed up, from where; per database its C(files), C(owner), C(checksums) and C(table_bytes)),
+      C(files) (each with C(size), C(sha256), C(kind), C(compression), C(encrypted)), C(total_size), C(compression),
+      C(compression_level), C(compression_threads), C(encryption) (algorithm and key fingerprint or null).
     - Empty for V(absent) and in check mode for V(present).
   returned: always
   type: dict
@@ -310,7 +333,7 @@ def main():
     postgresql.update(
         databases=dict(type="list", elements="str", default=[]),
         format=dict(type="str", default="custom", choices=["custom", "directory"]),
-        jobs=dict(type="int", default=2),
+        jobs=dict(type="int"),
         compress_level=dict(type="int", default=6),
         data_checksums=dict(type="bool", default=False),
         basebackup=dict(type="bool", default=False),
@@ -322,6 +345,8 @@ def main():
         state=dict(type="str", default="present", choices=["present", "verified", "restored", "absent"]),
         backup_id=dict(type="str"),
         compression=dict(type="str", default="auto", choices=["auto", "gzip", "zstd", "none"]),
+        compression_level=dict(type="int"),
+        compression_threads=dict(type="int"),
         postgresql=dict(type="dict", options=postgresql),
         redis=dict(type="dict", options=_redis.argument_spec()),
         paths=dict(type="list", elements="path", default=[]),
@@ -335,7 +360,7 @@ def main():
             components=dict(type="list", elements="str", choices=["postgresql", "redis", "paths", "pitr"]),
             databases=dict(type="dict", default={}),
             no_owner=dict(type="bool", default=False),
-            jobs=dict(type="int", default=2),
+            jobs=dict(type="int"),
             paths=dict(type="list", elements="path"),
             paths_root=dict(type="path", default="/"),
             pitr=dict(type="dict", options=dict(

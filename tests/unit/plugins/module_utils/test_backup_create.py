@@ -9,6 +9,7 @@ __metaclass__ = type
 
 import hashlib
 import os
+import shutil
 import stat
 
 import pytest
@@ -80,3 +81,21 @@ def test_bad_input_names_the_parameter(tmp_path):
         pytest.importorskip("cryptography")
         (tmp_path / "key").write_bytes(os.urandom(32))
         create_set(params(tmp_path, postgresql={"format": "directory"}, encryption_key_file=str(tmp_path / "key")))
+
+
+def test_compression_level_and_threads(tmp_path, data_tree):
+    if not shutil.which("zstd"):
+        pytest.skip("zstd is not installed")
+    result = create_set(params(tmp_path / "store", paths=[str(data_tree)], compression="zstd", compression_level=5,
+                               compression_threads=2))
+    manifest = result["manifest"]
+    assert (manifest["compression"], manifest["compression_level"], manifest["compression_threads"]) == ("zstd", 5, 2)
+    assert result["verification"]["ok"] and list(manifest["files"])[0].endswith(".tar.zst")
+    default = create_set(params(tmp_path / "store2", paths=[str(data_tree)], compression="zstd"))["manifest"]
+    assert default["compression_level"] == 1 and default["compression_threads"] >= 1
+    with pytest.raises(BackupError, match="compression_level must be between 1 and 19 for zstd, not 30"):
+        create_set(params(tmp_path / "store", paths=[str(data_tree)], compression="zstd", compression_level=30))
+    with pytest.raises(BackupError, match="compression_level must be between 1 and 9 for gzip"):
+        create_set(params(tmp_path / "store", paths=[str(data_tree)], compression="gzip", compression_level=0))
+    with pytest.raises(BackupError, match="compression_threads"):
+        create_set(params(tmp_path / "store", paths=[str(data_tree)], compression="zstd", compression_threads=-1))

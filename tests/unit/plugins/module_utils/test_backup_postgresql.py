@@ -46,3 +46,23 @@ def test_recovery_settings():
 
 def test_quote_ident():
     assert pg.quote_ident('we"ird') == '"we""ird"'
+
+
+def test_split_data_entries_balances_by_size_and_keeps_the_archive_order():
+    listing = "\n".join([
+        ";",
+        "; Archive created at 2026-01-01 00:00:00 UTC",
+        "3340; 0 16390 TABLE DATA public small acgs",
+        "3341; 0 16395 TABLE DATA public big acgs",
+        "3342; 0 16400 TABLE DATA public medium acgs",
+        "3343; 0 0 SEQUENCE SET public small_id_seq acgs",
+        "3344; 0 16405 TABLE DATA public other acgs",
+    ])
+    sizes = {"public.big": 1000, "public.medium": 600, "public.other": 500, "public.small": 10}
+    lists = pg.split_data_entries(listing, 2, sizes)
+    assert lists == ["3340; 0 16390 TABLE DATA public small acgs\n3341; 0 16395 TABLE DATA public big acgs\n"
+                     "3343; 0 0 SEQUENCE SET public small_id_seq acgs\n",
+                     "3342; 0 16400 TABLE DATA public medium acgs\n3344; 0 16405 TABLE DATA public other acgs\n"]
+    assert len(pg.split_data_entries(listing, 8)) == 5
+    assert pg.split_data_entries(listing, 1) == ["\n".join(listing.splitlines()[2:]) + "\n"]
+    assert pg.split_data_entries(";\n", 4) == []

@@ -8,11 +8,15 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
+import os
 import shutil
+import time
 
 import pytest
 
 from ansible_collections.acgs.platform.plugins.module_utils import _backup_redis, _redis
+from ansible_collections.acgs.platform.plugins.module_utils._errors import OperatorError
 from ansible_collections.acgs.platform.tests.unit.plugins.test_support.fault_servers import RedisServer
 
 pytestmark = pytest.mark.skipif(not (shutil.which("redis-server") and shutil.which("redis-check-rdb")),
@@ -20,21 +24,73 @@ pytestmark = pytest.mark.skipif(not (shutil.which("redis-server") and shutil.whi
 SECRET = "Redis-s3cret-pw"
 
 
-def test_snapshot_checked_and_loaded(tmp_path):
+@contextlib.contextmanager
+def _server(directory, keys, **config):
+    """A real redis-server working in ``directory`` that holds ``keys``, with ``config`` set; its connection options."""
     pytest.importorskip("redis")
-    (tmp_path / "server").mkdir()
-    with RedisServer(SECRET, tmp_path / "server") as server:
+    directory.mkdir()
+    with RedisServer(SECRET, directory) as server:
         params = _redis.resolve({"port": server.port, "login_password": SECRET})
         client = _redis.connect(params)
-        client.mset({"a": "1", "b": "2"})
+        client.mset(keys)
+        for name, value in config.items():
+            client.config_set(name, value)
         client.close()
+        yield params
+
+
+def _loaded_keys(rdb, workdir):
+    assert _backup_redis.check_rdb(rdb) == (True, None)
+    with _backup_redis.ScratchRedis(rdb, workdir) as scratch:
+        client = _redis.connect(scratch.params)
+        try:
+            return _redis.keyspace(client), client.get("b")
+        finally:
+            client.close()
+
+
+def test_snapshot_checked_and_loaded(tmp_path):
+    with _server(tmp_path / "server", {"a": "1", "b": "2"}) as params:
         with open(str(tmp_path / "dump.rdb"), "wb") as out:
             _redis.stream_snapshot(params, out.write)
-    assert _backup_redis.check_rdb(str(tmp_path / "dump.rdb")) == (True, None)
-    with _backup_redis.ScratchRedis(str(tmp_path / "dump.rdb"), str(tmp_path)) as scratch:
-        client = _redis.connect(scratch.params)
-        assert _redis.keyspace(client) == {"db0": 2} and client.get("b") == b"2"
-        client.close()
+    assert _loaded_keys(str(tmp_path / "dump.rdb"), str(tmp_path)) == ({"db0": 2}, b"2")
     (tmp_path / "bad.rdb").write_bytes(b"REDIS0010 not really")
     ok, why = _backup_redis.check_rdb(str(tmp_path / "bad.rdb"))
     assert not ok and why
+
+
+def _snapshot(params, path):
+    with open(str(path), "wb") as out:
+        started = time.time()
+        size = _backup_redis.immediate_snapshot(params, out.write)
+    return size, time.time() - started
+
+
+def test_immediate_snapshot_skips_the_diskless_delay(tmp_path):
+    keys = dict([("k%d" % i, "v" * 100) for i in range(1000)], b="2")
+    with _server(tmp_path / "server", keys) as params:
+        client = _redis.connect(params)
+        delay = client.config_get("repl-diskless-sync-delay")["repl-diskless-sync-delay"]
+        client.close()
+        size, seconds = _snapshot(params, tmp_path / "dump.rdb")
+        # twice: a second snapshot starts its own save at once again
+        size2, seconds2 = _snapshot(params, tmp_path / "dump2.rdb")
+    assert delay == "5" and seconds < 2 and seconds2 < 2
+    assert size == os.path.getsize(str(tmp_path / "dump.rdb")) > 10000 and size2 == size
+    assert _loaded_keys(str(tmp_path / "dump.rdb"), str(tmp_path)) == ({"db0": 1001}, b"2")
+
+
+def test_immediate_snapshot_falls_back_to_diskless_when_the_server_cannot_save(tmp_path):
+    with _server(tmp_path / "gone", {"b": "2"}, **{"repl-diskless-sync-delay": "1"}) as params:
+        shutil.rmtree(str(tmp_path / "gone"))  # its working directory: BGSAVE cannot create its file any more
+        size, seconds = _snapshot(params, tmp_path / "dump.rdb")
+    assert size == os.path.getsize(str(tmp_path / "dump.rdb")) > 0
+    assert seconds >= 0.9  # the diskless SYNC waited its (shortened) delay
+    assert _loaded_keys(str(tmp_path / "dump.rdb"), str(tmp_path)) == ({"db0": 1}, b"2")
+
+
+def test_immediate_snapshot_wrong_password_is_named_without_it(tmp_path):
+    with _server(tmp_path / "server", {"b": "2"}) as params:
+        with pytest.raises(OperatorError) as err:
+            _snapshot(dict(params, login_password="Wrong-pw-1"), tmp_path / "x")
+    assert err.value.kind == "auth" and "Wrong-pw-1" not in str(err.value)

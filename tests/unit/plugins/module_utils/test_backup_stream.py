@@ -72,3 +72,26 @@ def test_run_tool_and_require_tool():
 def test_resolve_compression():
     assert stream.resolve_compression("auto") == ("zstd" if stream.which("zstd") else "gzip")
     assert stream.resolve_compression("none") == "none"
+
+
+def test_compressor_command_lines():
+    cores = stream.cpu_count()
+    assert cores >= 1
+    assert stream.compress_argv("zstd") == ["zstd", "-q", "-c", "-1", "-T%d" % cores]
+    assert stream.compress_argv("zstd", level=3, threads=4) == ["zstd", "-q", "-c", "-3", "-T4"]
+    assert stream.compress_argv("gzip") == ["gzip", "-c", "-6"]
+    assert stream.compress_argv("none") is None
+
+
+@pytest.mark.skipif(not stream.which("zstd"), reason="zstd is not installed")
+def test_zstd_round_trip_with_early_writeback(tmp_path, monkeypatch):
+    monkeypatch.setattr(stream.FileSink, "WRITEBACK_BYTES", 4096)
+    src = tmp_path / "src"
+    src.write_bytes(os.urandom(3 * stream.CHUNK_SIZE) + b"y" * stream.CHUNK_SIZE)
+    dest = tmp_path / "out.zst"
+    result = stream.Pipeline(str(dest), "zstd", level=3, threads=2).run(["cat", str(src)], "cat")
+    assert result == stream.checksum_file(str(dest)) and result["size"] < src.stat().st_size
+    with open(str(tmp_path / "back"), "wb") as out:
+        observed, problem = stream.run_consumer(str(dest), {"compression": "zstd"}, None, ["cat"], "out.zst", stdout=out)
+    assert (observed, problem) == (result, None)
+    assert (tmp_path / "back").read_bytes() == src.read_bytes()
