@@ -6,7 +6,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 COLLECTION := $(CURDIR)/build/collections/ansible_collections/acgs/platform
 PY := 3.11
 
-.PHONY: local test venv sync site health sanity units lint molecule integration drill bench build clean
+.PHONY: local test venv sync site health sanity units lint molecule monitoring-tests integration drill bench build clean
 
 local: venv site health
 
@@ -24,7 +24,7 @@ health: sync
 	ansible-playbook -i inventories/local playbooks/check.yml
 
 # molecule leaves the converged stack running for the integration targets.
-test: venv sanity units lint build molecule integration drill
+test: venv sanity units lint build molecule monitoring-tests integration drill
 
 sanity: sync
 	cd $(COLLECTION) && ansible-test sanity --venv --python $(PY) --color no
@@ -34,6 +34,9 @@ units: sync
 
 # ansible-lint, and each fact (hash, ports) written once in code that runs.
 lint: sync
+	# ansible-lint installs the collection under ~/.ansible once and then reuses it: drop
+	# a copy another checkout left, so the roles linted are this checkout's.
+	rm -rf $(HOME)/.ansible/collections/ansible_collections/acgs
 	ansible-lint
 	python3 tests/structure/facts_once.py
 
@@ -42,6 +45,19 @@ molecule: sync
 
 integration: sync
 	cd $(COLLECTION) && ansible-test integration --local --python $(PY) --color no
+
+# promtool and amtool on what the prometheus and alertmanager roles render with their
+# defaults (build/monitoring): rules and configuration valid, the rules' unit tests
+# (every alert at every escalation level), and each level routed to its receiver.
+# amtool comes with prometheus-alertmanager (the alertmanager role installs it).
+monitoring-tests: sync
+	ansible-playbook tests/monitoring/render.yml
+	promtool check rules build/monitoring/prometheus/rules/acgs.yml
+	promtool check config build/monitoring/prometheus/prometheus.yml
+	promtool test rules tests/monitoring/acgs-rules.test.yml
+	amtool check-config build/monitoring/alertmanager/alertmanager.yml
+	for level in 1 2 3; do amtool config routes test --config.file=build/monitoring/alertmanager/alertmanager.yml \
+	  --verify.receivers=acgs-level-$$level alertname=ACGSServiceDown level=$$level 2>/dev/null || exit 1; done
 
 # Back up, destroy, restore and compare on the live stack; prints RTO and RPO.
 drill: sync
