@@ -32,7 +32,7 @@ options:
     description:
       - "Per-service settings that replace the catalog's, keyed by service name,
         for example C({'auth-service': {'port': 9100, 'host': '10.0.0.5'}})."
-      - Keys a service accepts are C(port), C(instance_port), C(tls_port), C(host),
+      - Keys a service accepts are C(port), C(instance_port), C(green_port), C(tls_port), C(host),
         C(purpose), C(criticality) and C(dependencies).
     type: dict
     default: {}
@@ -89,8 +89,20 @@ _list:
       description: Public port, owned by HAProxy.
       type: int
     instance_port:
-      description: Port the instance listens on behind HAProxy.
+      description: Port the instance listens on behind HAProxy (its blue slot).
       type: int
+    blue_port:
+      description: Port of the blue instance slot (always C(instance_port)).
+      type: int
+    green_port:
+      description:
+        - Port of the green instance slot, C(instance_port) + 100 unless overridden.
+        - Blue-green and canary deploys install a release into the idle slot; HAProxy's backend
+          has a server for each slot.
+      type: int
+    slot_ports:
+      description: "The slots' ports, C({blue: PORT, green: PORT})."
+      type: dict
     tls_port:
       description: HTTPS port on HAProxy.
       type: int

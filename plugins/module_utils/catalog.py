@@ -57,12 +57,18 @@ SERVICES = (
 # public port that HAProxy owns (8000 -> instance 18000, TLS 9000).
 INSTANCE_PORT_OFFSET = 10000
 TLS_PORT_OFFSET = 1000
+# Each service has two instance slots for blue-green and canary deploys: blue listens on
+# the instance port, green on the instance port + GREEN_PORT_OFFSET (18000 -> 18100).
+SLOTS = ("blue", "green")
+GREEN_PORT_OFFSET = 100
 DEFAULT_HOST = "127.0.0.1"
 
 HASH_RE = re.compile(r"^[0-9a-f]{16,64}$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]*$")
-SERVICE_KEYS = ("name", "port", "instance_port", "tls_port", "host", "purpose",
+SERVICE_KEYS = ("name", "port", "instance_port", "green_port", "tls_port", "host", "purpose",
                 "criticality", "dependencies")
+# Derived, never given: blue_port (= instance_port) and slot_ports ({blue: ..., green: ...}).
+PORT_KEYS = ("port", "instance_port", "green_port", "tls_port")
 
 
 class CatalogError(ValueError):
@@ -126,6 +132,10 @@ def _complete(entry, host):
     entry.setdefault("tls_port", entry["port"] + TLS_PORT_OFFSET)
     entry["instance_port"] = _as_port(entry, "instance_port")
     entry["tls_port"] = _as_port(entry, "tls_port")
+    entry.setdefault("green_port", entry["instance_port"] + GREEN_PORT_OFFSET)
+    entry["green_port"] = _as_port(entry, "green_port")
+    entry["blue_port"] = entry["instance_port"]
+    entry["slot_ports"] = {"blue": entry["blue_port"], "green": entry["green_port"]}
     entry.setdefault("host", host or DEFAULT_HOST)
     entry.setdefault("purpose", "")
     entry.setdefault("criticality", "medium")
@@ -137,7 +147,7 @@ def validate_services(entries, reserved_ports=None):
     """Raise CatalogError naming the first entry that cannot be deployed.
 
     Checks what kolla-style prechecks check before anything changes: each port
-    used once (service, instance and TLS ports, and ``reserved_ports`` of the
+    used once (service, instance (blue), green and TLS ports, and ``reserved_ports`` of the
     infrastructure), criticality known, dependencies known, names unique.
     """
     seen_ports = {}
@@ -159,7 +169,7 @@ def validate_services(entries, reserved_ports=None):
             if dep not in COMPONENTS:
                 raise CatalogError("service %r depends on unknown component %r (known: %s)"
                                    % (name, dep, ", ".join(sorted(COMPONENTS))))
-        for key in ("port", "instance_port", "tls_port"):
+        for key in PORT_KEYS:
             # Instances listen on loopback beside HAProxy, so all ports share one space.
             slot = (DEFAULT_HOST, entry[key])
             if slot in seen_ports:

@@ -33,6 +33,32 @@ PORTS = CATALOG.INFRASTRUCTURE_PORTS
 CA = "/etc/haproxy/certs/acgs.crt"
 SERVICES = dict((svc["name"], svc["port"]) for svc in CATALOG.SERVICES)
 AUTH, FV = SERVICES["auth-service"], SERVICES["fv-service"]
+# Each service runs in instance slots (supervisor programs acgs-NAME-blue, acgs-NAME-green); the
+# deploy state says which slot has the traffic and which run (blue only before any deploy).
+DEPLOY_STATE = "/var/lib/acgs-deploy/state.json"
+
+
+def deploy_state():
+    try:
+        with open(DEPLOY_STATE) as handle:
+            return json.load(handle).get("services", {})
+    except (OSError, ValueError):
+        return {}
+
+
+def active_program(name):
+    """The supervisor program of the slot that has the service's traffic."""
+    return "acgs-%s-%s" % (name, deploy_state().get(name, {}).get("active", "blue"))
+
+
+def programs_that_run():
+    """Every slot program the deploy state says runs (the active one, and a kept one at weight 0)."""
+    state = deploy_state()
+    names = set()
+    for svc in CATALOG.SERVICES:
+        slots = state.get(svc["name"], {}).get("slots", {"blue": {"running": True}})
+        names |= set("acgs-%s-%s" % (svc["name"], slot) for slot, data in slots.items() if data.get("running"))
+    return names
 
 
 def get(url, context=None, timeout=5):
@@ -164,7 +190,7 @@ def test_secrets_file_is_private(host):
     assert secrets.mode == 0o600 and secrets.user == "root"
     assert "acgs_postgresql_password" in secrets.content_string
     # The rendered service configuration holds credentials: not world-readable.
-    assert host.file("/etc/acgs/services/auth-service.json").mode == 0o640
+    assert host.file("/etc/acgs/services/auth-service-blue.json").mode == 0o640
 
 
 def supervisor_pids():
@@ -232,7 +258,8 @@ def test_health_check_playbook_reports_healthy_then_degraded_without_failing(tmp
     assert report["status"] == "healthy"
     assert report["constitutional_hash"]["compliance_percent"] == 100
     # A medium-criticality service down: degraded, reported, not failed.
-    subprocess.run(["supervisorctl", "stop", "acgs-fv-service"], check=True, capture_output=True)
+    fv_program = active_program("fv-service")
+    subprocess.run(["supervisorctl", "stop", fv_program], check=True, capture_output=True)
     try:
         result = playbook("health_check.yml", "-e", "acgs_results_dir=%s" % tmp_path)
         assert result.returncode == 0, result.stdout[-3000:]
@@ -240,7 +267,7 @@ def test_health_check_playbook_reports_healthy_then_degraded_without_failing(tmp
         assert report["status"] == "degraded"
         assert "DEGRADED" in result.stdout
     finally:
-        subprocess.run(["supervisorctl", "start", "acgs-fv-service"], check=True, capture_output=True)
+        subprocess.run(["supervisorctl", "start", fv_program], check=True, capture_output=True)
     assert wait_for(lambda: get("http://127.0.0.1:%d/health" % FV)[0] == 200, 15)
 
 
@@ -263,19 +290,21 @@ def test_vault_encrypted_secrets_file_is_used(tmp_path):
 def test_stop_then_start_playbooks():
     """stop.yml: every service process gone, every instance port closed; start.yml: healthy again."""
     instances = dict((svc["name"], svc["port"] + CATALOG.INSTANCE_PORT_OFFSET) for svc in CATALOG.SERVICES)
+    instances.update(("%s green" % svc["name"], svc["port"] + CATALOG.INSTANCE_PORT_OFFSET + CATALOG.GREEN_PORT_OFFSET)
+                     for svc in CATALOG.SERVICES)
     result = playbook("stop.yml")
     assert result.returncode == 0, result.stdout[-3000:]
     assert [name for name in supervisor_pids() if name.startswith("acgs-")] == [], "programs still running after stop.yml"
     for name, port in instances.items():
         with pytest.raises(OSError):
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        found = subprocess.run(["pgrep", "-f", "services/%s.json" % name], capture_output=True, check=False)
+        found = subprocess.run(["pgrep", "-f", "services/%s-" % name.split()[0]], capture_output=True, check=False)
         assert found.returncode == 1, "%s still has a process: %s" % (name, found.stdout)
     # Infrastructure stays up unless asked.
     socket.create_connection(("127.0.0.1", PORTS["postgresql"]), timeout=1).close()
     result = playbook("start.yml")
     assert result.returncode == 0, result.stdout[-3000:]
     assert "ACGS platform: HEALTHY" in result.stdout, result.stdout[-3000:]
-    assert len([name for name in supervisor_pids() if name.startswith("acgs-")]) == len(instances)
+    assert set(name for name in supervisor_pids() if name.startswith("acgs-")) == programs_that_run()
     for port in SERVICES.values():
         assert get("http://127.0.0.1:%d/health" % port)[0] == 200

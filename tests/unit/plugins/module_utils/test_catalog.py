@@ -30,6 +30,16 @@ def test_override_moves_port_and_derived_ports_follow():
     assert (entry["port"], entry["instance_port"], entry["tls_port"]) == (8103, 18103, 9103)
 
 
+def test_slot_ports_derive_from_the_instance_port():
+    entry = catalog.by_name(catalog.build_catalog())["auth-service"]
+    assert (entry["blue_port"], entry["green_port"]) == (18000, 18100)
+    assert entry["slot_ports"] == {"blue": 18000, "green": 18100}
+    moved = catalog.by_name(catalog.build_catalog({"fv-service": {"port": 8103}}))["fv-service"]
+    assert moved["slot_ports"] == {"blue": 18103, "green": 18203}
+    given = catalog.by_name(catalog.build_catalog({"fv-service": {"green_port": 28003}}))["fv-service"]
+    assert given["slot_ports"] == {"blue": 18003, "green": 28003}
+
+
 def test_overrides_do_not_leak_into_the_catalog():
     catalog.build_catalog({"auth-service": {"port": 8100, "dependencies": ["postgresql"]}})
     assert catalog.SERVICES[0]["port"] == 8000
@@ -39,6 +49,11 @@ def test_overrides_do_not_leak_into_the_catalog():
 @pytest.mark.parametrize("overrides,reserved,message", [
     ({"fv-service": {"port": 8000}}, None, "port collision: service 'fv-service' port 8000 is already used by auth-service port"),
     ({"fv-service": {"instance_port": 18000}}, None, "service 'fv-service' instance_port 18000 is already used by auth-service instance_port"),
+    ({"fv-service": {"instance_port": 18100}}, None,
+     "service 'fv-service' instance_port 18100 is already used by auth-service green_port"),
+    ({"fv-service": {"green_port": 18001}}, None, "service 'fv-service' green_port 18001 is already used by ac-service instance_port"),
+    ({"fv-service": {"green_port": "x"}}, None, "service 'fv-service': green_port 'x' is not a port number"),
+    ({"fv-service": {"blue_port": 18003}}, None, "service 'fv-service' has unknown setting(s): blue_port"),
     ({"gs-service": {"port": 5432}}, {"postgresql": 5432}, "is already used by postgresql"),
     ({"ec-service": {"criticality": "urgent"}}, None, "service 'ec-service': unknown criticality 'urgent'"),
     ({"ac-service": {"dependencies": ["mongodb"]}}, None, "service 'ac-service' depends on unknown component 'mongodb'"),
