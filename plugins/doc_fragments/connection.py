@@ -193,3 +193,7 @@ options:
     type: dict
     suboptions:
 """ + _suboptions(_CONNECTION, _REDIS)
+
+ModuleDocFragment.POSTGRESQL = r"""
+options:
+""" + indent(_CONNECTION.lstrip("\n") + _POSTGRESQL.lstrip("\n"), "  ")

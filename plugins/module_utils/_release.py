@@ -175,6 +175,15 @@ def installed(state, name, default_version, target, slot_state):
     return out
 
 
+def installed_plans(state, plans, default_version):
+    """The whole state with the target slot of every service whose plan deploys installed."""
+    out = state or {}
+    for name in sorted(plans):
+        if plans[name].get("action") == "deploy":
+            out = installed(out, name, default_version, plans[name]["target"], plans[name]["install"])
+    return copy.deepcopy(out)
+
+
 def promoted(state, name, default_version, target, deployment_id, keep_old=True):
     """The whole state after all traffic of ``name`` moved to ``target``."""
     out = copy.deepcopy(state or {})
