@@ -24,7 +24,7 @@ health: sync
 	ansible-playbook -i inventories/local playbooks/check.yml
 
 # molecule leaves the converged stack running for the integration targets.
-test: venv sanity units lint build molecule monitoring-tests integration drill
+test: venv sanity units lint changelog build molecule monitoring-tests integration awx-tests drill
 
 sanity: sync
 	cd $(COLLECTION) && ansible-test sanity --venv --python $(PY) --color no
@@ -77,7 +77,17 @@ build: sync
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/installed ansible-doc -l acgs.platform > build/dist/modules.txt
 	cat build/dist/modules.txt
 	for m in acgs_health acgs_hash_check; do grep -q "acgs.platform.$$m" build/dist/modules.txt || { echo "artifact lacks $$m"; exit 1; }; done
-	tar -tzf build/dist/acgs-platform-*.tar.gz | grep -E '(^|/)(\.venv|build|\.git|tests/output)/' && { echo "artifact carries build files"; exit 1; } || true
+	python3 tests/release/check_artifact.py build/dist/acgs-platform-*.tar.gz
+
+# changelogs/ is the changelog's source: fragments and changelog.yaml must lint, and the
+# committed CHANGELOG.rst must be what they generate (a stale one is left regenerated).
+.PHONY: changelog awx-tests
+changelog: sync
+	antsibull-changelog lint
+	antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
+	cp CHANGELOG.rst build/CHANGELOG.rst.committed
+	antsibull-changelog generate
+	diff -u build/CHANGELOG.rst.committed CHANGELOG.rst || { echo "CHANGELOG.rst is stale: commit the regenerated one"; exit 1; }
 
 clean:
 	rm -rf build .cache
