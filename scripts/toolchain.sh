@@ -6,7 +6,9 @@
 #  3. ansible-test's pip bootstrap, prepared offline (it would download get-pip)
 #  4. this collection copied, with its .git (ansible-test lists files through git),
 #     to build/collections/ansible_collections/acgs/platform
-#     (ansible-test needs a real path there; a symlink is not enough)
+#     (ansible-test needs a real path there; a symlink is not enough), without
+#     playbooks/collections, the symlink back to the checkout that lets a bare checkout
+#     (AWX, ansible-runner) find acgs.platform: ansible-test forbids directory symlinks
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -84,4 +86,5 @@ mkdir -p "$collections_dir/acgs/platform"
 rsync -a --delete \
   --exclude .venv --exclude build --exclude .cache --exclude results \
   --exclude tests/output --exclude .pytest_cache --exclude __pycache__ --exclude '.molecule' \
+  --exclude playbooks/collections \
   ./ "$collections_dir/acgs/platform/"
