@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Check a built collection artifact: only collection content, and release metadata.
 
 Usage: check_artifact.py acgs-platform-X.Y.Z.tar.gz
