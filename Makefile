@@ -24,7 +24,7 @@ health: sync
 	ansible-playbook -i inventories/local playbooks/check.yml
 
 # molecule leaves the converged stack running for the integration targets.
-test: venv sanity units lint changelog build molecule monitoring-tests integration awx-tests drill
+test: venv sanity units lint changelog build ee-context molecule monitoring-tests integration awx-tests drill
 
 sanity: sync
 	cd $(COLLECTION) && ansible-test sanity --venv --python $(PY) --color no
@@ -81,7 +81,7 @@ build: sync
 
 # changelogs/ is the changelog's source: fragments and changelog.yaml must lint, and the
 # committed CHANGELOG.rst must be what they generate (a stale one is left regenerated).
-.PHONY: changelog awx-tests
+.PHONY: changelog awx-tests ee-context
 changelog: sync
 	antsibull-changelog lint
 	antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
@@ -97,3 +97,11 @@ clean:
 # against the live stack (read-only), checked from the job's artifacts.
 awx-tests: sync
 	bash tests/awx/runner.sh
+
+# The execution environment's build context (execution-environment.yml, ansible-builder v3)
+# around the artifact build installs, checked: Containerfile, the collection, its Python and
+# system requirements as ansible-builder's introspection sees them.
+ee-context: build
+	rm -rf build/ee
+	ansible-builder create --file execution-environment.yml --context build/ee --output-filename Containerfile
+	python3 tests/awx/ee_context.py build/ee
