@@ -35,8 +35,12 @@ def introspect(context, collection):
         out = subprocess.run([sys.executable, os.path.join(context, "_build", "scripts", "introspect.py"),
                               "introspect", tree], check=True, capture_output=True, text=True).stdout
     found = yaml.safe_load(out)
-    strip = lambda reqs: sorted(r.split("#", 1)[0].strip() for r in reqs or [])  # noqa: E731
-    return strip(found["python"]), strip(found["system"])
+    return _uncommented(found["python"]), _uncommented(found["system"])
+
+
+def _uncommented(reqs):
+    """Requirements as introspect.py lists them, without its '# from collection' notes."""
+    return sorted(r.split("#", 1)[0].strip() for r in reqs or [])
 
 
 def problems(context):
