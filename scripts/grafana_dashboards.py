@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Render the runbook's four Grafana dashboards (roles/grafana/files/dashboards/*.json).
 
 The dashboards are generated, not written by hand: every panel's PromQL and every SLA
@@ -9,7 +8,7 @@ the JSON its shape. The JSON files are committed so that the role needs neither 
 libraries nor this script on the controller; `--check` (make monitoring-tests) fails
 when they differ from what this renders.
 
-    python3 scripts/grafana_dashboards.py          # write the files
+    python3 scripts/grafana_dashboards.py          # write the files (the venv's python3)
     python3 scripts/grafana_dashboards.py --check  # exit 1 when a file is stale
 """
 import argparse
@@ -45,31 +44,40 @@ def thresholds(base, steps):
                         + [Threshold(value=value, color=colour) for value, colour in steps])
 
 
-def dashboards(queries, sla):
-    """uid -> (title, description, [(query name, panel kind, unit, thresholds or None)]).
+# Thresholds: (base colour, [(from value, colour)]).
+UP = ("red", [(1, "green")])
 
-    Thresholds: (base colour, [(from value, colour)]): red below a target to reach,
-    green below a limit not to reach.
-    """
-    up = ("red", [(1, "green")])
-    at_least = lambda target: ("red", [(target, "green")])  # noqa: E731
-    below = lambda limit: ("green", [(limit, "red")])  # noqa: E731
+
+def at_least(target):
+    """Red below a target to reach."""
+    return ("red", [(target, "green")])
+
+
+def below(limit):
+    """Red from a limit not to reach."""
+    return ("green", [(limit, "red")])
+
+
+def dashboards(sla):
+    """uid -> (title, description, [(query name, panel kind, unit, thresholds or None)])."""
+    sla_text = ("The runbook's SLA targets: uptime %s%%, P95 below %ss, errors below %s%%, compliance %s%%."
+                % (sla["uptime_percent"], sla["response_time_p95_seconds"], sla["error_rate_percent"], sla["compliance_percent"]))
     return {
         "acgs-overview": ("ACGS system overview", "The platform at a glance: services up, traffic, latency, errors, hash.", [
             ("services_up", "stat", "none", None),
             ("compliance_percent", "stat", "percent", at_least(sla["compliance_percent"])),
             ("alerts_firing", "stat", "none", below(1)),
-            ("availability", "stat", "none", up),
+            ("availability", "stat", "none", UP),
             ("request_rate", "timeseries", "reqps", None),
             ("response_time_p95", "timeseries", "s", below(sla["response_time_p95_seconds"])),
             ("error_rate", "timeseries", "percent", below(sla["error_rate_percent"])),
             ("probe_success", "timeseries", "none", None),
         ]),
         "acgs-services": ("ACGS service health", "Each service from inside (its metrics) and outside (probes through HAProxy).", [
-            ("availability", "stat", "none", up),
-            ("scrape_up", "stat", "none", up),
-            ("probe_success", "stat", "none", up),
-            ("dependency_up", "stat", "none", up),
+            ("availability", "stat", "none", UP),
+            ("scrape_up", "stat", "none", UP),
+            ("probe_success", "stat", "none", UP),
+            ("dependency_up", "stat", "none", UP),
             ("request_rate", "timeseries", "reqps", None),
             ("requests_in_flight", "timeseries", "none", None),
             ("response_time_p95", "timeseries", "s", below(sla["response_time_p95_seconds"])),
@@ -77,8 +85,7 @@ def dashboards(queries, sla):
             ("probe_duration", "timeseries", "s", None),
             ("tls_certificate_days", "timeseries", "d", at_least(30)),
         ]),
-        "acgs-sla": ("ACGS SLA compliance", "The runbook's SLA targets: uptime %s%%, P95 below %ss, errors below %s%%, compliance %s%%."
-                     % (sla["uptime_percent"], sla["response_time_p95_seconds"], sla["error_rate_percent"], sla["compliance_percent"]), [
+        "acgs-sla": ("ACGS SLA compliance", sla_text, [
             ("uptime_24h", "stat", "percent", at_least(sla["uptime_percent"])),
             ("compliance_percent", "stat", "percent", at_least(sla["compliance_percent"])),
             ("response_time_p95", "timeseries", "s", below(sla["response_time_p95_seconds"])),
@@ -86,8 +93,8 @@ def dashboards(queries, sla):
         ]),
         "acgs-constitutional": ("ACGS constitutional compliance", "Every service reports, and answers with, the expected constitutional hash.", [
             ("compliance_percent", "stat", "percent", at_least(sla["compliance_percent"])),
-            ("constitutional_compliance", "stat", "none", up),
-            ("probe_compliance", "stat", "none", up),
+            ("constitutional_compliance", "stat", "none", UP),
+            ("probe_compliance", "stat", "none", UP),
             ("constitutional_compliance", "timeseries", "none", None),
         ]),
     }
@@ -117,7 +124,7 @@ def panel(panel_id, query, kind, unit, steps, pos):
 
 def render(queries, sla):
     out = {}
-    for uid, (title, description, panels) in dashboards(queries, sla).items():
+    for uid, (title, description, panels) in dashboards(sla).items():
         board = (Dashboard(title).uid(uid).description(description).tags(["acgs"]).refresh("30s")
                  .time("now-6h", "now").timezone("browser").editable()
                  .with_variable(DatasourceVariable("datasource").label("Prometheus").type("prometheus")))
