@@ -46,12 +46,14 @@ molecule: sync
 integration: sync
 	cd $(COLLECTION) && ansible-test integration --local --python $(PY) --color no
 
-# promtool and amtool on what the prometheus and alertmanager roles render with their
-# defaults (build/monitoring): rules and configuration valid, the rules' unit tests
+# The committed dashboards are what scripts/grafana_dashboards.py renders; promtool and
+# amtool on what the prometheus and alertmanager roles render with their defaults
+# (build/monitoring): rules and configuration valid, the rules' unit tests
 # (every alert at every escalation level), and each level routed to its receiver.
 # amtool comes with prometheus-alertmanager (the alertmanager role installs it).
 monitoring-tests: sync
 	ansible-playbook tests/monitoring/render.yml
+	python3 scripts/grafana_dashboards.py --check
 	promtool check rules build/monitoring/prometheus/rules/acgs.yml
 	promtool check config build/monitoring/prometheus/prometheus.yml
 	promtool test rules tests/monitoring/acgs-rules.test.yml
