@@ -24,7 +24,7 @@ health: sync
 	ansible-playbook -i inventories/local playbooks/check.yml
 
 # molecule leaves the converged stack running for the integration targets.
-test: venv sanity units lint build molecule monitoring-tests integration drill
+test: venv sanity units lint changelog build ee-context molecule monitoring-tests integration awx-tests drill
 
 sanity: sync
 	cd $(COLLECTION) && ansible-test sanity --venv --python $(PY) --color no
@@ -46,12 +46,14 @@ molecule: sync
 integration: sync
 	cd $(COLLECTION) && ansible-test integration --local --python $(PY) --color no
 
-# promtool and amtool on what the prometheus and alertmanager roles render with their
-# defaults (build/monitoring): rules and configuration valid, the rules' unit tests
+# The committed dashboards are what scripts/grafana_dashboards.py renders; promtool and
+# amtool on what the prometheus and alertmanager roles render with their defaults
+# (build/monitoring): rules and configuration valid, the rules' unit tests
 # (every alert at every escalation level), and each level routed to its receiver.
 # amtool comes with prometheus-alertmanager (the alertmanager role installs it).
 monitoring-tests: sync
 	ansible-playbook tests/monitoring/render.yml
+	python3 scripts/grafana_dashboards.py --check
 	promtool check rules build/monitoring/prometheus/rules/acgs.yml
 	promtool check config build/monitoring/prometheus/prometheus.yml
 	promtool test rules tests/monitoring/acgs-rules.test.yml
@@ -77,7 +79,31 @@ build: sync
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/installed ansible-doc -l acgs.platform > build/dist/modules.txt
 	cat build/dist/modules.txt
 	for m in acgs_health acgs_hash_check; do grep -q "acgs.platform.$$m" build/dist/modules.txt || { echo "artifact lacks $$m"; exit 1; }; done
-	tar -tzf build/dist/acgs-platform-*.tar.gz | grep -E '(^|/)(\.venv|build|\.git|tests/output)/' && { echo "artifact carries build files"; exit 1; } || true
+	python3 tests/release/check_artifact.py build/dist/acgs-platform-*.tar.gz
+
+# changelogs/ is the changelog's source: fragments and changelog.yaml must lint, and the
+# committed CHANGELOG.rst must be what they generate (a stale one is left regenerated).
+.PHONY: changelog awx-tests ee-context
+changelog: sync
+	antsibull-changelog lint
+	antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
+	cp CHANGELOG.rst build/CHANGELOG.rst.committed
+	antsibull-changelog generate
+	diff -u build/CHANGELOG.rst.committed CHANGELOG.rst || { echo "CHANGELOG.rst is stale: commit the regenerated one"; exit 1; }
 
 clean:
 	rm -rf build .cache
+
+# The project as AWX runs it: a `git archive` with only the stock collections, AWX's
+# project sync of collections/requirements.yml, then ansible-runner with health_check.yml
+# against the live stack (read-only), checked from the job's artifacts.
+awx-tests: sync
+	bash tests/awx/runner.sh
+
+# The execution environment's build context (execution-environment.yml, ansible-builder v3)
+# around the artifact build installs, checked: Containerfile, the collection, its Python and
+# system requirements as ansible-builder's introspection sees them.
+ee-context: build
+	rm -rf build/ee
+	ansible-builder create --file execution-environment.yml --context build/ee --output-filename Containerfile
+	python3 tests/awx/ee_context.py build/ee

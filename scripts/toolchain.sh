@@ -6,7 +6,9 @@
 #  3. ansible-test's pip bootstrap, prepared offline (it would download get-pip)
 #  4. this collection copied, with its .git (ansible-test lists files through git),
 #     to build/collections/ansible_collections/acgs/platform
-#     (ansible-test needs a real path there; a symlink is not enough)
+#     (ansible-test needs a real path there; a symlink is not enough), without
+#     playbooks/collections, the symlink back to the checkout that lets a bare checkout
+#     (AWX, ansible-runner) find acgs.platform: ansible-test forbids directory symlinks
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -15,7 +17,7 @@ ansible_pkg_version=12.3.0
 pip_bootstrap_version=24.2
 collections_dir=$root/build/collections/ansible_collections
 # The collections of requirements.yml (all bundled in the ansible wheel).
-stock_collections=(community/general community/postgresql community/crypto)
+stock_collections=(community/general community/postgresql community/crypto grafana/grafana)
 
 step() { printf '== %s\n' "$*"; }
 
@@ -84,4 +86,5 @@ mkdir -p "$collections_dir/acgs/platform"
 rsync -a --delete \
   --exclude .venv --exclude build --exclude .cache --exclude results \
   --exclude tests/output --exclude .pytest_cache --exclude __pycache__ --exclude '.molecule' \
+  --exclude playbooks/collections \
   ./ "$collections_dir/acgs/platform/"

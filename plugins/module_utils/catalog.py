@@ -33,7 +33,8 @@ COMPONENTS = {
 # and friends): the modules' defaults, and roles/common/defaults through the
 # service_catalog lookup's ``infrastructure`` term.
 INFRASTRUCTURE_PORTS = {"postgresql": 5432, "redis": 6379, "nats": 4222, "nats_monitor": 8222,
-                        "haproxy_stats": 8404, "prometheus": 9090, "alertmanager": 9093}
+                        "haproxy_stats": 8404, "prometheus": 9090, "alertmanager": 9093,
+                        "blackbox": 9115}
 
 # The runbook's "Core Services" table.
 SERVICES = (
