@@ -6,7 +6,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 COLLECTION := $(CURDIR)/build/collections/ansible_collections/acgs/platform
 PY := 3.11
 
-.PHONY: local test venv sync site health sanity units lint molecule monitoring-tests integration drill bench build clean
+.PHONY: release local test venv sync site health sanity units lint molecule monitoring-tests integration drill bench build clean
 
 local: venv site health
 
@@ -65,10 +65,15 @@ monitoring-tests: sync
 drill: sync
 	ansible-playbook -i inventories/local playbooks/dr_drill.yml -e acgs_drill_confirm=true
 
+# A release of the reference service in the release store: make release VERSION=0.2.0
+release: sync
+	ansible-playbook playbooks/build_release.yml -e acgs_release=$(VERSION)
+
 bench: sync
 	bash benchmarks/reference_service.sh
 	bash benchmarks/health_probe.sh
 	bash benchmarks/backup.sh
+	bash benchmarks/deploy.sh
 
 # Build the artifact, install it into an empty path and check it is usable.
 build: sync

@@ -89,3 +89,16 @@ def test_update_refuses_unknown_slot_and_mode():
         release.update({}, "auth-service", "0.1.0", "promote", "red")
     with pytest.raises(release.ReleaseError, match="unknown mode"):
         release.update({}, "auth-service", "0.1.0", "swap", "blue")
+
+
+def test_installed_plans_installs_every_deploying_service_at_weight_zero():
+    services = slots()["services"]
+    plans = {"auth-service": release.plan(services["auth-service"], "0.2.0", [100], {"error_rate": 0.3}),
+             "ac-service": release.plan(services["ac-service"], "0.1.0", [100])}
+    assert plans["ac-service"]["action"] == "none"
+    state = release.installed_plans({}, plans, "0.1.0")
+    assert sorted(state["services"]) == ["auth-service"]
+    green = state["services"]["auth-service"]["slots"]["green"]
+    assert green == {"release": "0.2.0", "weight": 0, "running": True, "faults": {"error_rate": 0.3}}
+    assert state["services"]["auth-service"]["active"] == "blue"
+    assert slots(state)["services"]["auth-service"]["slots"]["blue"]["weight"] == 100
