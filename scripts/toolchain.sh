@@ -17,7 +17,8 @@ ansible_pkg_version=12.3.0
 pip_bootstrap_version=24.2
 collections_dir=$root/build/collections/ansible_collections
 # The collections of requirements.yml (all bundled in the ansible wheel).
-stock_collections=(community/general community/postgresql community/crypto grafana/grafana)
+# grafana.grafana needs community.grafana and ansible.posix (its galaxy.yml dependencies).
+stock_collections=(community/general community/postgresql community/crypto grafana/grafana community/grafana ansible/posix)
 
 step() { printf '== %s\n' "$*"; }
 
