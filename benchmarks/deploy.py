@@ -14,7 +14,7 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-LOADGEN = os.path.join(ROOT, "tests", "integration", "targets", "deploy", "files", "loadgen.py")
+LOADGEN = os.path.join(ROOT, "tests", "unit", "plugins", "test_support", "loadgen.py")
 STATE = "/var/lib/acgs-deploy/state.json"
 RECORDS = "/var/lib/acgs-results/deployments"
 sys.path.insert(0, os.path.join(ROOT, "build", "collections"))
