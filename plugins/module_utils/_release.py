@@ -21,7 +21,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import copy
+import json
 import re
 
 from ansible_collections.acgs.platform.plugins.module_utils.catalog import SLOTS
@@ -32,6 +32,11 @@ MAX_WEIGHT = 100
 
 class ReleaseError(ValueError):
     """A release, a state or a step list that cannot be used."""
+
+
+def _plain(data):
+    """A deep copy of JSON data (copy.deepcopy of Ansible's tagged values is slow)."""
+    return json.loads(json.dumps(data))
 
 
 def validate_version(value, what="acgs_release"):
@@ -113,7 +118,8 @@ def release_slots(catalog, state, default_version):
             data["port"] = entry["slot_ports"][slot]
             data["server"] = "%s-%s" % (name, slot)
             if data["release"] is not None:
-                instance = copy.deepcopy(entry)
+                # A shallow copy: deepcopy of Ansible's tagged values costs about 1 s for the catalog.
+                instance = dict(entry)
                 instance.update(slot=slot, slot_port=data["port"], server=data["server"], release=data["release"],
                                 weight=data["weight"], running=data["running"], faults=dict(data["faults"]))
                 instances.append(instance)
@@ -167,7 +173,7 @@ def update(state, name, default_version, mode, target, slot_state=None, deployme
 
 def installed(state, name, default_version, target, slot_state):
     """The whole state with the target slot of ``name`` installed as ``slot_state``."""
-    out = copy.deepcopy(state or {})
+    out = _plain(state or {})
     services = out.setdefault("services", {})
     current = service_state(state, name, default_version)
     current["slots"][target] = dict(slot_state)
@@ -181,12 +187,12 @@ def installed_plans(state, plans, default_version):
     for name in sorted(plans):
         if plans[name].get("action") == "deploy":
             out = installed(out, name, default_version, plans[name]["target"], plans[name]["install"])
-    return copy.deepcopy(out)
+    return _plain(out)
 
 
 def promoted(state, name, default_version, target, deployment_id, keep_old=True):
     """The whole state after all traffic of ``name`` moved to ``target``."""
-    out = copy.deepcopy(state or {})
+    out = _plain(state or {})
     current = service_state(state, name, default_version)
     source = other_slot(target)
     current["active"] = target
