@@ -16,8 +16,9 @@ python=${PYTHON:-python3}
 ansible_pkg_version=12.3.0
 pip_bootstrap_version=24.2
 collections_dir=$root/build/collections/ansible_collections
-# The collections of requirements.yml (all bundled in the ansible wheel).
-stock_collections=(community/general community/postgresql community/crypto grafana/grafana)
+# The collections of requirements.yml (all bundled in the ansible wheel), and awx.awx for
+# playbooks/awx_configure.yml (an admin's playbook, not a dependency of the collection).
+stock_collections=(community/general community/postgresql community/crypto grafana/grafana awx/awx)
 
 step() { printf '== %s\n' "$*"; }
 
