@@ -24,7 +24,7 @@ health: sync
 	ansible-playbook -i inventories/local playbooks/check.yml
 
 # molecule leaves the converged stack running for the integration targets.
-test: venv sanity units lint changelog build ee-context molecule monitoring-tests integration awx-tests drill
+test: venv sanity sanity-matrix units lint changelog build ee-context awx-config-check molecule monitoring-tests integration awx-tests drill
 
 sanity: sync
 	cd $(COLLECTION) && ansible-test sanity --venv --python $(PY) --color no
@@ -112,3 +112,16 @@ ee-context: build
 	rm -rf build/ee
 	ansible-builder create --file execution-environment.yml --context build/ee --output-filename Containerfile
 	python3 tests/awx/ee_context.py build/ee
+
+# ansible-test sanity under each older ansible-core that meta/runtime.yml claims, in pinned
+# venvs under build/ (make sanity is the newest, the toolchain's).
+.PHONY: sanity-matrix awx-config-check
+sanity-matrix: sync
+	bash scripts/sanity_matrix.sh
+
+# AWX as code (playbooks/awx_configure.yml) without an AWX server: syntax, every awx.awx
+# call's arguments against a controller URL that refuses, the schedules, credential type
+# and surveys (tests/awx/awx_config.py).
+awx-config-check: sync
+	ansible-playbook --syntax-check playbooks/awx_configure.yml
+	python3 tests/awx/awx_config.py

@@ -16,9 +16,10 @@ python=${PYTHON:-python3}
 ansible_pkg_version=12.3.0
 pip_bootstrap_version=24.2
 collections_dir=$root/build/collections/ansible_collections
-# The collections of requirements.yml (all bundled in the ansible wheel).
-# grafana.grafana needs community.grafana and ansible.posix (its galaxy.yml dependencies).
-stock_collections=(community/general community/postgresql community/crypto grafana/grafana community/grafana ansible/posix)
+# The collections of requirements.yml (all bundled in the ansible wheel); grafana.grafana needs
+# community.grafana and ansible.posix (its galaxy.yml dependencies); awx.awx for
+# playbooks/awx_configure.yml (an admin's playbook, not a dependency of the collection).
+stock_collections=(community/general community/postgresql community/crypto grafana/grafana community/grafana ansible/posix awx/awx)
 
 step() { printf '== %s\n' "$*"; }
 
@@ -65,22 +66,7 @@ print("unpacked %d files" % len(members))
 PY
 fi
 
-cache=$HOME/.ansible/test/cache
-bootstrap=$cache/get_pip_${pip_bootstrap_version//./_}.py
-if [ ! -f "$bootstrap" ] || ! ls "$cache"/pip-"$pip_bootstrap_version"-*.whl >/dev/null 2>&1; then
-  step "ansible-test: preparing the pip $pip_bootstrap_version bootstrap offline"
-  mkdir -p "$cache"
-  .venv/bin/pip download --quiet --disable-pip-version-check --no-deps -d "$cache" "pip==$pip_bootstrap_version"
-  # Stand-in for get-pip.py: runs pip from its own wheel, as get-pip does.
-  cat > "$bootstrap" <<PY
-import glob, os, sys
-wheel = glob.glob(os.path.join(os.path.dirname(os.path.abspath(__file__)), "pip-$pip_bootstrap_version-*.whl"))[0]
-sys.path.insert(0, wheel)
-from pip._internal.cli.main import main
-args = [a for a in sys.argv[1:] if a not in ("--no-setuptools", "--no-wheel")]
-sys.exit(main(["install", "--find-links", os.path.dirname(wheel)] + args))
-PY
-fi
+bash scripts/pip_bootstrap.sh "$pip_bootstrap_version"
 
 step "sync: $collections_dir/acgs/platform"
 mkdir -p "$collections_dir/acgs/platform"

@@ -17,7 +17,7 @@ TOP_LEVEL = {
     "changelogs", "meta", "plugins", "roles", "playbooks", "inventories", "tests",
 }
 # Dev files that would sit below an allowed top-level directory.
-NESTED = ("tests/output/", "playbooks/collections/", "__pycache__/", ".pyc")
+NESTED = ("tests/output/", "playbooks/collections/", "playbooks/awx_configure.yml", "__pycache__/", ".pyc")
 
 
 def problems(path):

@@ -13,7 +13,9 @@ import time
 import urllib.error
 import urllib.request
 
+import psycopg2
 import pytest
+import yaml
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 
@@ -231,11 +233,11 @@ BAD_OVERRIDES = [
 ]
 
 
-def playbook(name, *args):
+def playbook(name, *args, cwd=REPO):
     return subprocess.run(
         ["ansible-playbook", "-i", os.path.join(REPO, "inventories", "local"),
          os.path.join(REPO, "playbooks", name)] + list(args),
-        capture_output=True, text=True, cwd=REPO, check=False,
+        capture_output=True, text=True, cwd=cwd, check=False,
         env=dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1"))
 
 
@@ -287,6 +289,36 @@ def test_vault_encrypted_secrets_file_is_used(tmp_path):
     assert "correct horse" not in result.stdout
     result = playbook("check.yml", "-e", "acgs_secrets_file=%s" % secrets)
     assert result.returncode != 0 and "encrypted with ansible-vault, run with" in result.stdout
+
+
+def test_site_with_secrets_as_extra_vars_in_a_fresh_directory_changes_nothing(tmp_path):
+    """AWX's way: its ACGS secrets credential passes every secret as extra vars to a job in a
+    directory that has never seen a secrets file. The acgs_secrets_file named is one that
+    reading would fail on and the prechecks would refuse (world-readable, not a mapping):
+    site.yml neither reads nor writes it, changes nothing, restarts nothing, and the services
+    and the checks still authenticate with the passwords the stack has."""
+    secrets = yaml.safe_load(open("/etc/acgs/secrets.yml"))
+    extravars = tmp_path / "extravars"
+    extravars.write_text(json.dumps(secrets))
+    decoy = tmp_path / "secrets.yml"
+    decoy.write_text("not: [a, mapping\n")
+    decoy.chmod(0o644)
+    pids = supervisor_pids()
+    result = playbook("site.yml", "-e", "@%s" % extravars, "-e", "acgs_secrets_file=%s" % decoy, cwd=str(tmp_path))
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "changed=0" in result.stdout and "failed=0" in result.stdout, result.stdout[-3000:]
+    assert decoy.read_text() == "not: [a, mapping\n" and decoy.stat().st_mode & 0o777 == 0o644
+    assert sorted(tmp_path.iterdir()) == [extravars, decoy]
+    assert supervisor_pids() == pids
+    for port in SERVICES.values():
+        assert get("http://127.0.0.1:%d/health" % port)[0] == 200
+    psycopg2.connect(host="127.0.0.1", port=PORTS["postgresql"], dbname="acgs", user="acgs",
+                     password=secrets["acgs_postgresql_password"], connect_timeout=5).close()
+    sock = socket.create_connection(("127.0.0.1", PORTS["redis"]), timeout=5)
+    sock.sendall(b"AUTH %s\r\n" % secrets["acgs_redis_password"].encode())
+    reply = sock.recv(128)
+    sock.close()
+    assert reply == b"+OK\r\n", reply
 
 
 def test_stop_then_start_playbooks():
