@@ -377,7 +377,7 @@ _LYNIS_KINDS = {"warning[]": "warning", "suggestion[]": "suggestion"}
 TIMED_OUT = (124, 137)
 
 
-def lynis(result, report_text, severities, timeout):
+def lynis(result, report, severities, timeout):
     """warning[] and suggestion[] lines of lynis-report.dat, with ``severities`` per kind.
 
     ``result`` is the registered result of the audit, run under ``timeout`` seconds; a report
@@ -393,7 +393,7 @@ def lynis(result, report_text, severities, timeout):
         return [finding("lynis-unchecked", UNCHECKED, "Lynis failed (exit %s)" % result.get("rc"),
                         (result.get("stderr") or result.get("msg") or "").strip()[-500:])]
     found = []
-    for line in (report_text or "").splitlines():
+    for line in (report or "").splitlines():
         key, _sep, value = line.partition("=")
         kind = _LYNIS_KINDS.get(key)
         if kind is None:
@@ -401,7 +401,7 @@ def lynis(result, report_text, severities, timeout):
         parts = (value.split("|") + ["", "", ""])[:4]
         test, text, details, solution = [p if p != "-" else "" for p in parts]
         detail = "; ".join(x for x in (details, solution.replace("text:", "", 1)) if x)
-        found.append(finding("lynis-%s:%s" % (kind, test), severities[kind], "Lynis %s %s: %s" % (kind, test, text), detail))
+        found.append(finding("lynis-%s:%s" % (kind, test), severities[kind], "Lynis: %s" % text, detail))
     return found
 
 

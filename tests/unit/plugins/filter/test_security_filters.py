@@ -7,12 +7,24 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import inspect
+
 import pytest
+import yaml
 
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.acgs.platform.plugins.filter import security_findings as findings_filter
 from ansible_collections.acgs.platform.plugins.filter import security_report as report_filter
+from ansible_collections.acgs.platform.plugins.module_utils import _security
+
+
+def test_every_check_takes_the_options_the_filter_documents():
+    doc = yaml.safe_load(findings_filter.DOCUMENTATION)["options"]
+    assert sorted(doc["check"]["choices"]) == sorted(_security.CHECKS)
+    for check, function in _security.CHECKS.items():
+        params = list(inspect.signature(function).parameters)[1:]
+        assert set(params) <= set(doc), "%s takes %s, undocumented" % (check, set(params) - set(doc))
 
 
 def test_findings_filter_dispatches_and_names_bad_input():

@@ -320,7 +320,7 @@ def test_lynis_warnings_and_suggestions():
     assert [(f["id"], f["severity"]) for f in found] == [
         ("lynis-warning:PKGS-7392", "medium"), ("lynis-suggestion:AUTH-9286", "low"), ("lynis-suggestion:AUTH-9286", "low"),
         ("lynis-suggestion:DBS-1884", "low")]
-    assert found[0]["title"] == "Lynis warning PKGS-7392: Found one or more vulnerable packages." and found[0]["detail"] == ""
+    assert found[0]["title"] == "Lynis: Found one or more vulnerable packages." and found[0]["detail"] == ""
     assert found[3]["detail"] == "/etc/redis/redis.conf; configure 'requirepass' setting"
 
 
