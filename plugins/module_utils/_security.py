@@ -320,7 +320,8 @@ def processes(status, ps, prefix):
     """
     programs = supervisor_programs(status.get("stdout"), prefix)
     if not programs:
-        why = "" if status.get("rc") in (0, 3) else ": supervisorctl exited %s: %s" % (status.get("rc"), (status.get("stderr") or status.get("stdout") or "").strip())
+        output = (status.get("stderr") or status.get("stdout") or "").strip()
+        why = "" if status.get("rc") in (0, 3) else ": supervisorctl exited %s: %s" % (status.get("rc"), output)
         return [finding("processes-unchecked", UNCHECKED, "supervisord lists no program named %s*" % prefix,
                         "the users of the services' processes are unknown%s" % why)]
     table = parse_ps(ps)
