@@ -17,7 +17,11 @@ trap 'rm -rf "$work"' EXIT
 unset ANSIBLE_CONFIG
 
 mkdir -p "$work/stock/ansible_collections" "$work/job/project" "$work/sync"
-ln -s "$root/build/collections/ansible_collections/community" "$work/stock/ansible_collections/community"
+# Every stock namespace (community, grafana, ansible, awx), not acgs.
+for ns in "$root"/build/collections/ansible_collections/*/; do
+  ns=$(basename "$ns")
+  [ "$ns" = acgs ] || ln -s "$root/build/collections/ansible_collections/$ns" "$work/stock/ansible_collections/$ns"
+done
 git archive HEAD | tar -x -C "$work/job/project"
 
 echo "== project sync: collections/requirements.yml"
