@@ -6,7 +6,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 COLLECTION := $(CURDIR)/build/collections/ansible_collections/acgs/platform
 PY := 3.11
 
-.PHONY: release local test venv sync site health sanity units lint molecule monitoring-tests integration drill bench build clean
+.PHONY: release local test venv sync site health sanity units lint molecule monitoring-tests integration deploy-tests drill bench build clean
 
 local: venv site health
 
@@ -24,7 +24,10 @@ health: sync
 	ansible-playbook -i inventories/local playbooks/check.yml
 
 # molecule leaves the converged stack running for the integration targets.
-test: venv sanity sanity-matrix units lint changelog build ee-context awx-config-check molecule monitoring-tests integration awx-tests drill
+# scripts/timed_make.sh runs each suite in order and prints what each cost.
+test: venv
+	bash scripts/timed_make.sh sanity sanity-matrix units lint changelog build ee-context awx-config-check molecule \
+	  monitoring-tests integration deploy-tests awx-tests drill
 
 sanity: sync
 	cd $(COLLECTION) && ansible-test sanity --venv --python $(PY) --color no
@@ -44,7 +47,11 @@ molecule: sync
 	molecule test --all
 
 integration: sync
-	cd $(COLLECTION) && ansible-test integration --local --python $(PY) --color no
+	cd $(COLLECTION) && ansible-test integration --local --python $(PY) --color no --exclude deploy
+
+# Deploys, canaries and rollbacks on the live stack under load (the slowest target, on its own).
+deploy-tests: sync
+	cd $(COLLECTION) && ansible-test integration --local --python $(PY) --color no deploy
 
 # The committed dashboards are what scripts/grafana_dashboards.py renders; promtool and
 # amtool on what the prometheus and alertmanager roles render with their defaults
@@ -125,3 +132,33 @@ sanity-matrix: sync
 awx-config-check: sync
 	ansible-playbook --syntax-check playbooks/awx_configure.yml
 	python3 tests/awx/awx_config.py
+
+# The HTML collection docs: antsibull-docs and Sphinx (pinned in tests/docs/requirements.txt, in
+# their own venv build/docs-venv; ansible-doc is .venv's) build `antsibull-docs sphinx-init`'s
+# project in build/docs (HTML in build/docs/build/html), headless Chromium takes a screenshot of the
+# acgs_canary page (build/docs/acgs_canary_module.png), then tests/docs/check_docs.py: a page that
+# is not an error page for every module, filter, lookup and documented role, and no warning but
+# the links an offline build cannot resolve. build.sh's `sphinx-build -W` fails on those, so
+# check_docs.py judges its log (build.log, build.rc) instead of its exit status.
+.PHONY: docs
+DOCS := $(CURDIR)/build/docs
+DOCS_VENV := $(CURDIR)/build/docs-venv
+DOCS_PAGE := collections/acgs/platform/acgs_canary_module.html
+docs: sync
+	want=$$(sha256sum tests/docs/requirements.txt | cut -d' ' -f1); \
+	if [ ! -x $(DOCS_VENV)/bin/antsibull-docs ] || [ "$$(cat $(DOCS_VENV)/.requirements.sha256 2>/dev/null)" != "$$want" ]; then \
+	  echo "== docs venv: installing tests/docs/requirements.txt"; rm -rf $(DOCS_VENV) && python3 -m venv $(DOCS_VENV) && \
+	  $(DOCS_VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/docs/requirements.txt && \
+	  echo "$$want" > $(DOCS_VENV)/.requirements.sha256; fi
+	command -v chromium >/dev/null || { echo "== apt: installing chromium"; apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	rm -rf $(DOCS) && mkdir -m 755 $(DOCS)
+	PATH=$(DOCS_VENV)/bin:$$PATH antsibull-docs sphinx-init --use-current --dest-dir $(DOCS) acgs.platform >/dev/null
+	$(DOCS_VENV)/bin/pip install --quiet --disable-pip-version-check --no-index -r $(DOCS)/requirements.txt
+	cd $(DOCS) && PATH=$(DOCS_VENV)/bin:$$PATH ./build.sh > build.log 2>&1; echo $$? > $(DOCS)/build.rc
+	timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+	  --disable-background-networking --disable-component-update --disable-sync --user-data-dir=$(DOCS)/.chromium \
+	  --screenshot=$(DOCS)/acgs_canary_module.png --window-size=1280,1600 file://$(DOCS)/build/html/$(DOCS_PAGE) \
+	  > $(DOCS)/chromium.log 2>&1 || { tail -5 $(DOCS)/chromium.log; exit 1; }
+	rm -rf $(DOCS)/.chromium
+	python3 tests/docs/check_docs.py --docs $(DOCS) --collection $(COLLECTION) --screenshot $(DOCS)/acgs_canary_module.png

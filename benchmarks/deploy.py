@@ -19,6 +19,8 @@ STATE = "/var/lib/acgs-deploy/state.json"
 RECORDS = "/var/lib/acgs-results/deployments"
 sys.path.insert(0, os.path.join(ROOT, "build", "collections"))
 from ansible_collections.acgs.platform.plugins.module_utils.catalog import build_catalog  # noqa: E402
+from ansible_collections.acgs.platform.plugins.module_utils._haproxy_runtime import HaproxyRuntime  # noqa: E402
+from ansible_collections.acgs.platform.plugins.module_utils._traffic import is_up  # noqa: E402
 
 CATALOG = build_catalog()
 RATE = int(os.environ.get("BENCH_RATE", "30"))
@@ -55,6 +57,19 @@ def active_programs():
     return ["acgs-%s-%s" % (svc["name"], services.get(svc["name"], {}).get("active", "blue")) for svc in CATALOG]
 
 
+def wait_up(programs, timeout=60):
+    """Until HAProxy's checks see every restarted slot UP again: the restart is over for the users then."""
+    runtime = HaproxyRuntime("/run/haproxy/admin.sock")
+    servers = [("be_" + name.split("-", 1)[1].rsplit("-", 1)[0], name.split("-", 1)[1]) for name in programs]
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        rows = runtime.show_stat()
+        if all(is_up(rows.get(key)) for key in servers):
+            return
+        time.sleep(0.1)
+    sys.exit("benchmark: HAProxy does not see %s UP after %d s" % (servers, timeout))
+
+
 def record(stdout, pattern):
     found = re.search(pattern, stdout)
     if not found:
@@ -64,16 +79,21 @@ def record(stdout, pattern):
 
 
 def main():
-    playbook(os.path.join("playbooks", "build_release.yml"), "-e", "acgs_release=0.2.0")
+    # A version of its own each run: the new slots are really installed and started from this
+    # checkout's code (a release already running in the idle slot would be reused as it is).
+    version = "0.2.0-bench%d" % time.time()
+    playbook(os.path.join("playbooks", "build_release.yml"), "-e", "acgs_release=" + version)
     playbook(os.path.join("playbooks", "deploy.yml"), "-e", "acgs_release=0.1.0", "-e",
              '{"acgs_blue_green_steps": [100], "acgs_deploy_skip_gates": ["rollback_plan", "migrations"]}')
 
     with Load() as naive:
         started = time.monotonic()
-        subprocess.check_call(["supervisorctl", "restart"] + active_programs(), stdout=subprocess.DEVNULL)
+        programs = active_programs()
+        subprocess.check_call(["supervisorctl", "restart"] + programs, stdout=subprocess.DEVNULL)
+        wait_up(programs)
         naive_seconds = time.monotonic() - started
     with Load() as deploy:
-        out = playbook(os.path.join("playbooks", "deploy.yml"), "-e", "acgs_release=0.2.0", "-e", "acgs_blue_green_step_seconds=1")
+        out = playbook(os.path.join("playbooks", "deploy.yml"), "-e", "acgs_release=" + version, "-e", "acgs_blue_green_step_seconds=1")
     deployed = record(out, r"(deploy-[0-9]+) promoted")
     with Load() as back:
         out = playbook(os.path.join("playbooks", "rollback.yml"), "-e", "acgs_deployment_id=" + deployed["deployment_id"],
@@ -81,14 +101,14 @@ def main():
     rolled = record(out, r"(rollback-[0-9]+) rolled_back")
 
     traffic = deployed["seconds"] - deployed["gates_seconds"]
-    rows = [("naive in-place restart (7 services)", naive_seconds, naive.counts),
-            ("blue-green deploy 0.1.0 -> 0.2.0 (all)", deployed["seconds"], deploy.counts),
+    rows = [("naive in-place restart (7 services, until UP)", naive_seconds, naive.counts),
+            ("blue-green deploy 0.1.0 -> %s" % version, deployed["seconds"], deploy.counts),
             ("rollback by id", rolled["seconds"], back.counts)]
-    print("%-40s %9s %9s %9s %8s" % ("procedure", "seconds", "requests", "failed", "req/s"))
+    print("%-48s %9s %9s %9s %8s" % ("procedure", "seconds", "requests", "failed", "req/s"))
     for name, seconds, counts in rows:
-        print("%-40s %9.1f %9d %9d %8.0f" % (name, seconds, counts["sent"], counts["failed"], counts["rate"]))
-    print("blue-green: checklist (gates) %.1f s, traffic part (end of gates to all traffic on 0.2.0) %.1f s"
-          % (deployed["gates_seconds"], traffic))
+        print("%-48s %9.1f %9d %9d %8.0f" % (name, seconds, counts["sent"], counts["failed"], counts["rate"]))
+    print("blue-green: checklist (gates) %.1f s, traffic part (end of gates to all traffic on %s) %.1f s"
+          % (deployed["gates_seconds"], version, traffic))
     print("ratio traffic part / naive restart: %.2f (target <= 2.0)" % (traffic / naive_seconds))
     failed = deploy.counts["failed"] + back.counts["failed"]
     print("failed requests during deploy and rollback: %d (target 0)" % failed)

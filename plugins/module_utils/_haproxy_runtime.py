@@ -77,6 +77,14 @@ def parse_weight(text):
     return current, initial
 
 
+class Interrupted(Exception):
+    """SIGINT or SIGTERM while traffic is being moved: the caller puts it back."""
+
+    def __init__(self, signum):
+        super(Interrupted, self).__init__(signum)
+        self.signum = signum
+
+
 def _check_name(value, what):
     text = to_native(value)
     if not text or any(ch in text for ch in " /;\r\n\t"):

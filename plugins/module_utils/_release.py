@@ -158,19 +158,6 @@ def plan(current, release, steps, faults=None):
             "steps": [{"percent": p, "weights": {target: p, source: MAX_WEIGHT - p}} for p in steps]}
 
 
-def update(state, name, default_version, mode, target, slot_state=None, deployment_id=None, keep_old=True):
-    """The whole state after ``mode`` (V(install) the target slot as ``slot_state``, or V(promote) it)."""
-    if target not in SLOTS:
-        raise ReleaseError("unknown slot %r (known: %s)" % (target, ", ".join(SLOTS)))
-    if mode == "install":
-        if not isinstance(slot_state, dict) or "release" not in slot_state:
-            raise ReleaseError("install needs the slot's state (release, weight, running, faults)")
-        return installed(state, name, default_version, target, slot_state)
-    if mode == "promote":
-        return promoted(state, name, default_version, target, deployment_id, keep_old)
-    raise ReleaseError("unknown mode %r (install or promote)" % (mode,))
-
-
 def installed(state, name, default_version, target, slot_state):
     """The whole state with the target slot of ``name`` installed as ``slot_state``."""
     out = _plain(state or {})
@@ -207,8 +194,57 @@ def promoted(state, name, default_version, target, deployment_id, keep_old=True)
     return out
 
 
+def promoted_plans(state, plans, names, default_version, deployment_id, keep_old=True):
+    """The whole state after all traffic of each service of ``names`` moved to its plan's target."""
+    out = state or {}
+    for name in names:
+        if (plans.get(name) or {}).get("action") != "deploy":
+            raise ReleaseError("%s has no deploy plan" % name)
+        out = promoted(out, name, default_version, plans[name]["target"], deployment_id, keep_old)
+    return _plain(out)
+
+
 def _strip(current):
     keep = dict((key, current[key]) for key in ("active", "release", "deployment_id"))
     keep["slots"] = dict((slot, dict((key, current["slots"][slot][key]) for key in ("release", "weight", "running", "faults")))
                          for slot in SLOTS)
     return keep
+
+
+def traffic(plans, names, suffixes, percent):
+    """The servers of a wave of services with ``percent`` of each one's traffic on its target slot.
+
+    ``plans``: release plans by service (action deploy); ``suffixes``: the server name suffix of
+    each instance host (one server per slot and host). 0 puts everything back on the source slot.
+    Every server is left ready, so the slot without traffic stays up for an instant rollback.
+    """
+    if not 0 <= int(percent) <= MAX_WEIGHT:
+        raise ReleaseError("percent %r is outside 0..%d" % (percent, MAX_WEIGHT))
+    servers = []
+    for name in names:
+        current = plans.get(name) or {}
+        if current.get("action") != "deploy":
+            raise ReleaseError("%s has no deploy plan" % name)
+        for slot, weight in ((current["target"], int(percent)), (current["source"], MAX_WEIGHT - int(percent))):
+            for suffix in suffixes:
+                servers.append({"backend": "be_" + name, "server": "%s-%s%s" % (name, slot, suffix),
+                                "weight": weight, "state": "ready"})
+    return servers
+
+
+def waves(order, critical, size=0):
+    """``order`` cut into the waves a blue-green deploy moves together: runs of services of the same
+    kind (critical or not, as ``critical`` names them), each cut to ``size`` services (0: no limit)."""
+    if int(size) < 0:
+        raise ReleaseError("acgs_blue_green_wave_size must be 0 (no limit) or more, not %r" % (size,))
+    out, current, kind = [], [], None
+    for name in order:
+        this = name in critical
+        if current and (this != kind or (int(size) and len(current) >= int(size))):
+            out.append(current)
+            current = []
+        current.append(name)
+        kind = this
+    if current:
+        out.append(current)
+    return out

@@ -267,14 +267,8 @@ from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.acgs.platform.plugins.module_utils import _canary
 from ansible_collections.acgs.platform.plugins.module_utils._errors import OperatorError
-from ansible_collections.acgs.platform.plugins.module_utils._haproxy_runtime import HaproxyRuntime, admin_state
+from ansible_collections.acgs.platform.plugins.module_utils._haproxy_runtime import HaproxyRuntime, Interrupted, admin_state
 from ansible_collections.acgs.platform.plugins.module_utils._http import http_get
-
-
-class Interrupted(Exception):
-    def __init__(self, signum):
-        super(Interrupted, self).__init__(signum)
-        self.signum = signum
 
 
 def iso_now():

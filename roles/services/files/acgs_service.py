@@ -33,7 +33,6 @@ import hashlib
 import json
 import logging
 import math
-import random
 import re
 import signal
 import socket
@@ -828,6 +827,7 @@ class Service:
         self.expected_hash = config["constitutional_hash"]
         self.version = config["version"]
         self.faults = dict(config["faults"])
+        self.fault_counts = {}
         self.reported_hash = self.expected_hash
         self.common_headers = b""
         self._apply_identity()
@@ -851,6 +851,17 @@ class Service:
         self.reported_hash = wrong_hash_for(self.expected_hash) if self.faults["wrong_hash"] else self.expected_hash
         self.common_headers = ("Server: acgs-reference-service\r\nX-Constitutional-Hash: %s\r\nX-ACGS-Version: %s\r\n" % (
             self.reported_hash, self.version.replace("\r", "").replace("\n", ""))).encode("utf-8")
+
+    def _injected_error(self, endpoint):
+        """error_rate, spread evenly over each endpoint's requests: request n fails when
+        floor(n * rate) steps up. Exactly that fraction fails, the same way in every drill, and the
+        first requests of a rate below 1/2 succeed (a deploy's smoke request passes; its analysis fails)."""
+        rate = self.faults["error_rate"]
+        if rate <= 0:
+            return False
+        count = self.fault_counts.get(endpoint, 0) + 1
+        self.fault_counts[endpoint] = count
+        return math.floor(count * rate) > math.floor((count - 1) * rate)
 
     def reload(self):
         """SIGHUP: take version and faults from the config file again."""
@@ -908,8 +919,7 @@ class Service:
             text = self.metrics.render(self.name, self.version, self.reported_hash, self.expected_hash,
                                        self.healthy(), self.monitor.results, in_flight)
             return 200, endpoint, b"Content-Type: " + METRICS_TYPE.encode("ascii") + b"\r\n", text.encode("utf-8")
-        error_rate = self.faults["error_rate"]
-        if error_rate > 0 and random.random() < error_rate:
+        if self._injected_error(endpoint):
             return self.error_response(500, "injected fault: error_rate", endpoint)
         if endpoint == HEALTH_PATH:
             return self.health(endpoint)

@@ -30,8 +30,8 @@ def test_no_state_means_blue_runs_the_first_version_with_all_traffic():
 def deployed(name="auth-service", to="0.2.0", keep_old=True, faults=None):
     current = slots()["services"][name]
     p = release.plan(current, to, [50, 100], faults)
-    state = release.update({}, name, "0.1.0", "install", p["target"], p["install"])
-    return p, release.update(state, name, "0.1.0", "promote", p["target"], deployment_id="deploy-1", keep_old=keep_old)
+    state = release.installed_plans({}, {name: p}, "0.1.0")
+    return p, release.promoted_plans(state, {name: p}, [name], "0.1.0", "deploy-1", keep_old)
 
 
 def test_plan_installs_into_the_idle_slot_and_shifts_in_steps():
@@ -84,11 +84,16 @@ def test_bad_steps_are_refused(steps):
         release.validate_steps(steps)
 
 
-def test_update_refuses_unknown_slot_and_mode():
-    with pytest.raises(release.ReleaseError, match="unknown slot"):
-        release.update({}, "auth-service", "0.1.0", "promote", "red")
-    with pytest.raises(release.ReleaseError, match="unknown mode"):
-        release.update({}, "auth-service", "0.1.0", "swap", "blue")
+def test_promoted_plans_moves_a_wave_and_refuses_a_service_without_a_plan():
+    services = slots()["services"]
+    plans = dict((name, release.plan(services[name], "0.2.0", [100])) for name in ("auth-service", "ac-service"))
+    state = release.promoted_plans(release.installed_plans({}, plans, "0.1.0"), plans, ["auth-service", "ac-service"],
+                                   "0.1.0", "deploy-7")
+    for name in ("auth-service", "ac-service"):
+        assert (state["services"][name]["active"], state["services"][name]["release"]) == ("green", "0.2.0")
+        assert state["services"][name]["deployment_id"] == "deploy-7"
+    with pytest.raises(release.ReleaseError, match="gs-service has no deploy plan"):
+        release.promoted_plans(state, plans, ["gs-service"], "0.1.0", "deploy-7")
 
 
 def test_installed_plans_installs_every_deploying_service_at_weight_zero():
@@ -102,3 +107,35 @@ def test_installed_plans_installs_every_deploying_service_at_weight_zero():
     assert green == {"release": "0.2.0", "weight": 0, "running": True, "faults": {"error_rate": 0.3}}
     assert state["services"]["auth-service"]["active"] == "blue"
     assert slots(state)["services"]["auth-service"]["slots"]["blue"]["weight"] == 100
+
+
+def test_traffic_of_a_wave_at_a_step_and_back():
+    p, _state = deployed()
+    plans = {"auth-service": p, "ac-service": release.plan(release.service_state({}, "ac-service", "0.1.0"), "0.2.0", [50, 100])}
+    half = release.traffic(plans, ["auth-service", "ac-service"], ["", "-2"], 50)
+    assert [(s["server"], s["weight"]) for s in half[:4]] == [
+        ("auth-service-green", 50), ("auth-service-green-2", 50), ("auth-service-blue", 50), ("auth-service-blue-2", 50)]
+    assert all(s["backend"] == "be_" + s["server"].split("-")[0] + "-service" and s["state"] == "ready" for s in half)
+    back = release.traffic(plans, ["ac-service"], [""], 0)
+    assert back == [{"backend": "be_ac-service", "server": "ac-service-green", "weight": 0, "state": "ready"},
+                    {"backend": "be_ac-service", "server": "ac-service-blue", "weight": 100, "state": "ready"}]
+    with pytest.raises(release.ReleaseError, match="gs-service has no deploy plan"):
+        release.traffic(plans, ["gs-service"], [""], 50)
+    with pytest.raises(release.ReleaseError, match="outside"):
+        release.traffic(plans, ["ac-service"], [""], 101)
+
+
+@pytest.mark.parametrize("order, size, expected", [
+    (["a", "b", "C", "D"], 0, [["a", "b"], ["C", "D"]]),
+    (["C", "D", "a", "b"], 0, [["C", "D"], ["a", "b"]]),
+    (["a", "b", "c", "D"], 2, [["a", "b"], ["c"], ["D"]]),
+    (["a", "b", "C"], 1, [["a"], ["b"], ["C"]]),
+    ([], 0, []),
+])
+def test_waves_are_runs_of_one_kind_cut_to_size(order, size, expected):
+    assert release.waves(order, ["C", "D"], size) == expected
+
+
+def test_waves_refuse_a_negative_size():
+    with pytest.raises(release.ReleaseError, match="acgs_blue_green_wave_size"):
+        release.waves(["a"], [], -1)

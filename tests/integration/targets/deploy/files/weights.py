@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, ACGS Operations Team
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Prints {server: {"weight": W, "admin": A, "operational": O}} of BACKEND as HAProxy's runtime API
-(show servers state, on SOCKET) has them, as JSON."""
+"""Prints {server: {"weight": W, "admin": A, "operational": O}} of each BACKEND as HAProxy's runtime API
+(show servers state, on SOCKET) has them, as JSON. Usage: weights.py SOCKET BACKEND..."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -11,7 +11,7 @@ import socket
 import sys
 
 
-def main(sock_path, backend):
+def servers(sock_path, backend):
     conn = socket.socket(socket.AF_UNIX)
     conn.settimeout(10)
     conn.connect(sock_path)
@@ -32,8 +32,11 @@ def main(sock_path, backend):
         fields = dict(zip(header, line.split()))
         out[fields["srv_name"]] = {"weight": int(fields["srv_uweight"]), "admin": int(fields["srv_admin_state"]),
                                    "operational": int(fields["srv_op_state"])}
-    print(json.dumps(out, sort_keys=True))
+    return out
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    found = {}
+    for name in sys.argv[2:]:
+        found.update(servers(sys.argv[1], name))
+    print(json.dumps(found, sort_keys=True))
