@@ -12,14 +12,14 @@ author: ACGS Operations Team (@acgs)
 version_added: 0.1.0
 short_description: The ACGS security scan's report from the findings of its checks
 description:
-  - Sums the findings of every check (M(acgs.platform.security_findings)) into the report the deploy gate reads,
+  - Sums the findings of every check (P(acgs.platform.security_findings#filter)) into the report the deploy gate reads,
     C({generated_at, host, findings, summary, passed}), worst finding first.
   - C(passed) is false when a finding is at least O(fail_on).
   - An id that repeats (Lynis names a test once per line) gets C(#2), C(#3).
 positional: host, fail_on, generated_at, not_run
 options:
   _input:
-    description: Check name to its findings (M(acgs.platform.security_findings)), for the checks that ran.
+    description: Check name to its findings (P(acgs.platform.security_findings#filter)), for the checks that ran.
     type: dict
     required: true
   host:
