@@ -160,3 +160,41 @@ class HaproxyRuntime(object):
         if state not in STATES:
             raise OperatorError("unknown server state %r (one of %s)" % (state, ", ".join(STATES)))
         self._change("set server %s/%s state %s" % (_check_name(backend, "backend"), _check_name(server, "server"), state))
+
+
+def parse_map(text):
+    """{key: value} from the answer to ``show map <file>`` (lines ``<id> <key> <value>``)."""
+    entries = {}
+    for line in to_native(text).splitlines():
+        parts = line.split(None, 2)
+        if len(parts) >= 2 and parts[0].startswith("0x"):
+            entries[parts[1]] = parts[2].strip() if len(parts) == 3 else ""
+        elif line.strip():
+            raise OperatorError("unexpected answer to 'show map': %r" % (line[:200],))
+    return entries
+
+
+def _map_word(value, what):
+    text = to_native(value)
+    if not text or any(ch in text for ch in " ;\r\n\t"):
+        raise OperatorError("bad map %s %r (no spaces or ';')" % (what, text))
+    return text
+
+
+def show_map(runtime, path):
+    """The entries HAProxy holds for the map file ``path`` (as the configuration names it)."""
+    answer = runtime.command("show map %s" % _map_word(path, "file"))
+    if answer.strip().lower().startswith("unknown map"):
+        raise OperatorError("HAProxy has no map %s (its configuration does not use it)" % path)
+    return parse_map(answer)
+
+
+def set_map_entry(runtime, path, key, value, present):
+    """Add or update (``present``) or delete one entry of a loaded map, at runtime."""
+    path, key = _map_word(path, "file"), _map_word(key, "key")
+    if not present:
+        runtime._change("del map %s %s" % (path, key))
+    elif key in show_map(runtime, path):
+        runtime._change("set map %s %s %s" % (path, key, _map_word(value, "value")))
+    else:
+        runtime._change("add map %s %s %s" % (path, key, _map_word(value, "value")))
