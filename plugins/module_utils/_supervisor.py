@@ -1,0 +1,84 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, ACGS Operations Team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Private: supervisord's XML-RPC interface over its UNIX socket (what supervisorctl talks to).
+
+Only the standard library: no supervisor package is needed on the host. Not a public API.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import socket
+
+try:
+    import http.client as httplib
+    import xmlrpc.client as xmlrpclib
+except ImportError:  # Python 2 (never a controller here; kept importable for sanity)
+    import httplib  # type: ignore[no-redef]
+    import xmlrpclib  # type: ignore[no-redef]
+
+from ansible_collections.acgs.platform.plugins.module_utils._errors import OperatorError
+
+# supervisord's process states (supervisor.states.ProcessStates) by name.
+RUNNING_STATES = ("STARTING", "RUNNING", "BACKOFF", "STOPPING")
+STOPPED_STATES = ("STOPPED", "EXITED", "FATAL")
+
+
+class _UnixConnection(httplib.HTTPConnection):
+    def __init__(self, path, timeout):
+        httplib.HTTPConnection.__init__(self, "localhost", timeout=timeout)
+        self._path = path
+
+    def connect(self):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(self.timeout)
+        sock.connect(self._path)
+        self.sock = sock
+
+
+class _UnixTransport(xmlrpclib.Transport):
+    def __init__(self, path, timeout):
+        xmlrpclib.Transport.__init__(self)
+        self._path = path
+        self._timeout = timeout
+
+    def make_connection(self, host):
+        return _UnixConnection(self._path, self._timeout)
+
+
+class Supervisor(object):
+    """supervisord's RPC on ``path``; every failure is an OperatorError naming the call."""
+
+    def __init__(self, path, timeout=10.0):
+        self.path = path
+        self._proxy = xmlrpclib.ServerProxy("http://localhost/RPC2", transport=_UnixTransport(path, timeout))
+
+    def _call(self, name, *args):
+        try:
+            return getattr(self._proxy.supervisor, name)(*args)
+        except xmlrpclib.Fault as err:
+            raise OperatorError("supervisord %s%r: %s" % (name, args, err.faultString), kind="supervisor",
+                                detail=err.faultString)
+        except (socket.error, OSError, httplib.HTTPException) as err:
+            raise OperatorError("supervisord at %s: %s (is supervisord running?)" % (self.path, err), kind="refused")
+
+    def process_info(self, program):
+        """getProcessInfo: name, statename, pid, exitstatus, ..."""
+        return self._call("getProcessInfo", program)
+
+    def stopwaitsecs(self):
+        """{program: stopwaitsecs} of every configured program."""
+        return dict((entry["name"], int(entry.get("stopwaitsecs", 10))) for entry in self._call("getAllConfigInfo"))
+
+    def stop(self, program):
+        """stopProcess without waiting: supervisord sends the program's stopsignal and marks it STOPPING,
+        so it does not restart it. False when it was not running any more (nothing to stop)."""
+        try:
+            self._call("stopProcess", program, False)
+        except OperatorError as err:
+            if err.kind == "supervisor" and "NOT_RUNNING" in err.detail:
+                return False
+            raise
+        return True
