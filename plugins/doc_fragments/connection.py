@@ -118,8 +118,18 @@ format:
   default: custom
   choices: [custom, directory]
 jobs:
-  description: Parallel C(pg_dump) jobs for O(postgresql.format=directory). Default one per core.
+  description:
+    - Parallel C(pg_dump) jobs for O(postgresql.format=directory), and for V(custom) the C(pg_dump) processes that run
+      at once when tables have files of their own (O(postgresql.table_file_min_mb)). Default one per core.
   type: int
+table_file_min_mb:
+  description:
+    - With V(custom) format compressed with zstd or encrypted, each table at least this large (heap and TOAST, in MiB)
+      has its data in a file of its own, dumped beside the rest of the database in the same snapshot
+      (C(pg_export_snapshot)). A restore then loads it in a stream of its own, without decompressing past the
+      other tables. V(0) keeps every table in the database's one dump.
+  type: int
+  default: 64
 compress_level:
   description:
     - C(pg_dump --compress) level, 0 to 9, where C(pg_dump) compresses - directory format, or custom format unless

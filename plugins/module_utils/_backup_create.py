@@ -35,6 +35,7 @@ from ansible_collections.acgs.platform.plugins.module_utils._backup_stream impor
     cpu_count,
     require_tool,
     resolve_compression,
+    run_parallel,
     run_tool,
     tool_version,
 )
@@ -170,17 +171,26 @@ def _backup_postgresql(p, partial, codec, key, files, tools, secrets):
     env = pg.env_for(p)
     os.mkdir(os.path.join(partial, "postgresql"), 0o700)
     info = {"host": p["host"], "port": p["port"], "server_version": version, "format": p["format"], "databases": {}}
+    min_bytes = (p.get("table_file_min_mb") or 0) * 1024 * 1024
+    # table files only where a restore streams the dump (_backup_restore), not for pg_dump's own zlib
+    streamed = p["format"] == "custom" and (codec["compression"] == "zstd" or bool(key))
     for db in databases:
         holder = None
         snapshot = None
         checksums = None
-        if p.get("data_checksums"):
+        sizes = _table_sizes(p, db)
+        own = pg.own_file_tables(sizes, min_bytes) if streamed else []
+        if p.get("data_checksums") or own:
+            # one snapshot for every pg_dump of the database and for the checksums
             holder = pg.SnapshotHolder(p, db)
             snapshot = holder.snapshot
-            checksums = pg.table_checksums(holder.conn)
+            visible = dict(("%s.%s" % names, names) for names in pg.user_tables(holder.conn))
+            own = [(name, visible[name]) for name in own if name in visible]
+            if p.get("data_checksums"):
+                checksums = pg.table_checksums(holder.conn)
         try:
             if p["format"] == "custom":
-                db_files = [_dump_custom(p, db, snapshot, partial, codec, key, files, env, secrets)]
+                db_files = _dump_custom(p, db, snapshot, own, (partial, codec, key, files), env, secrets)
             else:
                 rel = "postgresql/%s.dir" % db
                 out_dir = os.path.join(partial, rel)
@@ -201,7 +211,7 @@ def _backup_postgresql(p, partial, codec, key, files, tools, secrets):
             if holder:
                 holder.close()
         info["databases"][db] = {"owner": owners[db], "files": db_files, "checksums": checksums,
-                                 "table_bytes": _table_sizes(p, db)}
+                                 "table_bytes": sizes}
     if p.get("basebackup"):
         name = _file_name("postgresql/basebackup.tar", codec["compression"], key)
         pipe = _pipeline(os.path.join(partial, name), codec, key, env=env, secrets=secrets)
@@ -223,24 +233,37 @@ def _table_sizes(p, db):
         conn.close()
 
 
-def _dump_custom(p, db, snapshot, partial, codec, key, files, env, secrets):
-    """One custom-format dump streamed into the set; its name.
+def _dump_custom(p, db, snapshot, own, into, env, secrets):
+    """The custom-format dumps of ``db`` streamed into the set; their names, the whole database's first.
 
     With zstd the server's data leaves pg_dump uncompressed (-Z0) and zstd compresses it
     with one thread per core on the way to the hashing and writing (pg_dump's own zlib
     is one thread and most of its time). Otherwise pg_dump compresses (compress_level),
-    as sets of format 1 did.
+    as sets of format 1 did. Each table of ``own`` ([(name, (schema, table))], format 3)
+    has its data in a file of its own, dumped beside the rest in the same snapshot, so
+    that a restore loads it without decompressing past the other tables.
     """
+    partial, codec, key, files = into
     if codec["compression"] != "zstd":
         codec, level = dict(codec, compression="none"), p["compress_level"]
     else:
         level = 0
     compression = codec["compression"]
-    name = _file_name("postgresql/%s.dump" % db, compression, key)
-    res = _pipeline(os.path.join(partial, name), codec, key, env=env, secrets=secrets).run(
-        pg.dump_argv(p, db, "custom", level=level, snapshot=snapshot), "pg_dump of %s" % db)
-    files[name] = _entry(res, "postgresql", "pg_custom", compression, key, {"database": db})
-    return name
+    dumps = [(_file_name("postgresql/%s.dump" % db, compression, key), None,
+              ["--exclude-table-data=" + pg.table_pattern(*names) for dummy, names in own])]
+    for index, (table, names) in enumerate(own):
+        dumps.append((_file_name("postgresql/%s.table-%d.dump" % (db, index + 1), compression, key), table,
+                      ["--data-only", "--table=" + pg.table_pattern(*names)]))
+
+    def _task(name, table, extra):
+        what = "pg_dump of %s" % (db if table is None else "%s table %s" % (db, table))
+        res = _pipeline(os.path.join(partial, name), codec, key, env=env, secrets=secrets).run(
+            pg.dump_argv(p, db, "custom", level=level, snapshot=snapshot, extra=extra), what)
+        files[name] = _entry(res, "postgresql", "pg_custom", compression, key,
+                             dict({"database": db}, **({"table": table} if table else {})))
+        return name
+
+    return run_parallel([lambda d=dump: _task(*d) for dump in dumps], p.get("jobs") or cpu_count())
 
 
 def _backup_redis(r, partial, codec, key, files, tools, secrets):

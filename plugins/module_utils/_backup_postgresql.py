@@ -110,7 +110,7 @@ def split_data_entries(listing, jobs, sizes=None):
 
     Largest table first onto the least loaded list (sizes from table_sizes; unknown
     ones count 0); each list keeps the archive's order, which a pg_restore reading
-    the archive as a stream needs.
+    the archive as a stream needs. Returns [(bytes, list text)].
     """
     sizes = sizes or {}
     entries = []
@@ -128,7 +128,19 @@ def split_data_entries(listing, jobs, sizes=None):
         target = loads.index(min(loads))
         lists[target].append((index, line))
         loads[target] += size + 1
-    return ["\n".join(line for dummy, line in sorted(items)) + "\n" for items in lists if items]
+    return [(loads[i], "\n".join(line for dummy, line in sorted(items)) + "\n") for i, items in enumerate(lists) if items]
+
+
+def own_file_tables(sizes, min_bytes):
+    """The tables at least ``min_bytes`` large (0: none), largest first: each is dumped into a file of its own."""
+    if not min_bytes:
+        return []
+    return [name for name, size in sorted(sizes.items(), key=lambda item: (-item[1], item[0])) if size >= min_bytes]
+
+
+def table_pattern(schema, table):
+    """pg_dump's --table pattern matching exactly that table (quoted: no wildcards, case kept)."""
+    return quote_ident(schema) + "." + quote_ident(table)
 
 
 def row_counts(conn):
@@ -155,9 +167,9 @@ class SnapshotHolder(object):
             pass
 
 
-def dump_argv(params, dbname, fmt="custom", jobs=1, level=6, snapshot=None, out_dir=None):
+def dump_argv(params, dbname, fmt="custom", jobs=1, level=6, snapshot=None, out_dir=None, extra=()):
     pg_dump = require_tool("pg_dump")
-    argv = [pg_dump] + conn_args(params) + ["--format", fmt, "--compress", str(level)]
+    argv = [pg_dump] + conn_args(params) + ["--format", fmt, "--compress", str(level)] + list(extra)
     if snapshot:
         argv += ["--snapshot", snapshot]
     if fmt == "directory":

@@ -18,7 +18,6 @@ import os
 import shutil
 import subprocess
 import tempfile
-import threading
 import time
 
 from ansible_collections.acgs.platform.plugins.module_utils import _backup_postgresql as pg
@@ -28,7 +27,7 @@ from ansible_collections.acgs.platform.plugins.module_utils import _postgres, _r
 from ansible_collections.acgs.platform.plugins.module_utils._backup_crypto import check_key, key_from_params
 from ansible_collections.acgs.platform.plugins.module_utils._backup_redis import ScratchRedis
 from ansible_collections.acgs.platform.plugins.module_utils._backup_store import BackupError
-from ansible_collections.acgs.platform.plugins.module_utils._backup_stream import cpu_count, run_consumer, run_tool
+from ansible_collections.acgs.platform.plugins.module_utils._backup_stream import cpu_count, run_consumer, run_parallel, run_tool
 from ansible_collections.acgs.platform.plugins.module_utils._backup_verify import plain_dump_path, toc_path, verify_set
 from ansible_collections.acgs.platform.plugins.module_utils._connection import where
 
@@ -71,7 +70,7 @@ def _restore_set(params, check_mode):
                                      params.get("backup_id"))
     else:
         chosen = store.select_set(backup_dir, params.get("backup_id"))
-    manifest = chosen["manifest"]
+    manifest = store.check_format(chosen["manifest"])
     result.update(backup_id=chosen["backup_id"], backup_path=chosen["path"], manifest=manifest)
     key = check_key(manifest, key_from_params(params))
     wanted = _restore_components(manifest, options)
@@ -197,17 +196,21 @@ def _restore_postgresql(chosen, manifest, options, p, key, workdir):
             conn.close()
         names = info["files"]
         entry = manifest["files"][names[0]]
+        tables = [n for n in names[1:] if manifest["files"][n].get("table")]
         toc = toc_path(workdir, names[0])
+        plain = plain_dump_path(workdir, names[0])
         if entry["kind"] == "pg_dir":
             path = os.path.join(chosen["path"], entry["dump_dir"])
-        elif os.path.isfile(toc):
+        elif os.path.isfile(toc) or tables and os.path.isfile(plain):
+            # the decoded whole dump, when verification had to keep it, serves as the table of contents
             path = None
-            problem = _restore_streamed(chosen, names[0], key, toc, (p, target, jobs, options.get("no_owner")),
-                                        info.get("table_bytes"), env, secrets)
-            os.unlink(toc)
-        elif os.path.isfile(plain_dump_path(workdir, names[0])):
+            source = toc if os.path.isfile(toc) else plain
+            problem = _restore_streamed(chosen, [names[0]] + tables, key, source, (p, target, jobs, options.get("no_owner")),
+                                        info.get("table_bytes") or {}, env, secrets)
+            os.unlink(source)
+        elif os.path.isfile(plain):
             # decoded whole by the verification (a table of contents too long to keep apart)
-            path = plain_dump_path(workdir, names[0])
+            path = plain
         elif entry.get("encrypted") or entry.get("compression", "none") != "none":
             raise BackupError("restore of database %s: %s was not decoded by the verification" % (db, names[0]))
         else:
@@ -236,21 +239,23 @@ def _restore_postgresql(chosen, manifest, options, p, key, workdir):
     return out
 
 
-def _restore_streamed(chosen, name, key, toc, target, sizes, env, secrets):
+def _restore_streamed(chosen, names, key, toc, target, sizes, env, secrets):
     """Restore a compressed or encrypted custom-format dump without decoding it to disk; the problem or None.
 
     pg_restore runs its parallel jobs only on a seekable file, and decoding the whole
     dump into one first would put that on the critical path. So: the pre-data section
     from the decoded table of contents (``toc``, kept by the verification); the data
-    section in ``jobs`` pg_restore processes at once, each fed the set's file through
-    its own decompressor (and decryption) and given its share of the tables
-    (``--use-list``, balanced by the table sizes recorded at backup time), so the
-    decompression runs beside the loading; then the post-data section (indexes,
-    constraints, privileges) with ``jobs`` parallel jobs from the table of contents.
+    section in ``jobs`` pg_restore processes at once, each fed a file of the set
+    through its own decompressor (and decryption): the tables that have a file of
+    their own (``names[1:]``, format 3) one stream each, the others of the
+    database's dump (``names[0]``) cut into lists (``--use-list``, balanced by the
+    table sizes recorded at backup time), largest first; so the decompression runs
+    beside the loading and no stream reads past a large table it does not load.
+    Then the post-data section (indexes, constraints, privileges) with ``jobs``
+    parallel jobs from the table of contents.
     """
     p, dbname, jobs, no_owner = target
-    path = os.path.join(chosen["path"], name)
-    entry = chosen["manifest"]["files"][name]
+    files = chosen["manifest"]["files"]
     problem = run_tool(pg.restore_argv(p, dbname, toc, 1, no_owner, ["--section=pre-data"]), env, secrets)
     if problem:
         return problem
@@ -258,22 +263,23 @@ def _restore_streamed(chosen, name, key, toc, target, sizes, env, secrets):
         listing = subprocess.check_output(pg.list_argv(toc, ["--section=data"]), stderr=subprocess.STDOUT, close_fds=True)
     except subprocess.CalledProcessError as exc:
         return "pg_restore --list exited with %s: %s" % (exc.returncode, exc.output.decode("utf-8", "replace").strip())
-    listing = listing.decode("utf-8", "replace")
-    problems = []
+    streams = [(load, names[0], entries) for load, entries in
+               pg.split_data_entries(listing.decode("utf-8", "replace"), max(1, jobs - len(names) + 1), sizes)]
+    streams += [(sizes.get(files[name]["table"], 0), name, None) for name in names[1:]]
+    streams.sort(key=lambda stream: -stream[0])
 
-    def _load(index, entries):
-        list_file = "%s.data%d" % (toc, index)
-        with open(list_file, "w") as handle:
-            handle.write(entries)
-        argv = pg.restore_argv(p, dbname, None, 1, no_owner, ["--data-only", "--use-list=" + list_file])
-        problems.append(run_consumer(path, entry, key, argv, name, env=env, secrets=secrets, checksum=False)[1])
+    def _load(index, name, entries):
+        extra = ["--data-only"]
+        if entries is not None:
+            list_file = "%s.data%d" % (toc, index)
+            with open(list_file, "w") as handle:
+                handle.write(entries)
+            extra.append("--use-list=" + list_file)
+        argv = pg.restore_argv(p, dbname, None, 1, no_owner, extra)
+        return run_consumer(os.path.join(chosen["path"], name), files[name], key, argv, name, env=env, secrets=secrets,
+                            checksum=False)[1]
 
-    loaders = [threading.Thread(target=_load, args=(index, entries))
-               for index, entries in enumerate(pg.split_data_entries(listing, jobs, sizes))]
-    for loader in loaders:
-        loader.start()
-    for loader in loaders:
-        loader.join()
+    problems = run_parallel([lambda i=index, s=stream: _load(i, s[1], s[2]) for index, stream in enumerate(streams)], jobs)
     problem = "; ".join(sorted(set(text for text in problems if text)))
     if problem:
         return problem

@@ -26,7 +26,9 @@ import time
 
 from ansible_collections.acgs.platform.plugins.module_utils._errors import OperatorError
 
-FORMAT_VERSION = 2  # 2: custom-format dumps may be zstd-compressed (compression in each file entry); 1 still reads
+# 2: custom-format dumps may be zstd-compressed (compression in each file entry); 3: a database's largest
+# tables may have their data in files of their own (the entry's "table"). Older sets still read.
+FORMAT_VERSION = 3
 MANIFEST_NAME = "manifest.json"
 VERIFICATION_NAME = "verification.json"
 LOCK_NAME = ".lock"
@@ -159,6 +161,15 @@ def read_manifest(set_dir):
         return None
     if not isinstance(manifest.get("files"), dict):
         return None
+    return manifest
+
+
+def check_format(manifest):
+    """``manifest`` unless a newer acgs_backup wrote it (its layout may hold files this one would not restore)."""
+    version = manifest.get("format_version", 1)
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise BackupError("backup set %s is format %s, written by a newer acgs_backup: this one reads formats 1 to %d; "
+                          "verify and restore it with the collection that wrote it" % (manifest.get("backup_id"), version, FORMAT_VERSION))
     return manifest
 
 

@@ -43,6 +43,40 @@ def cpu_count():
         return max(1, os.cpu_count() or 1)
 
 
+def run_parallel(tasks, workers):
+    """Runs the no-argument callables ``tasks`` in at most ``workers`` threads, in order of the list; their results.
+
+    Every task runs to its end before the first exception (in list order) is raised, so
+    no thread still writes into files a caller is about to remove.
+    """
+    results = [None] * len(tasks)
+    errors = [None] * len(tasks)
+    pending = list(enumerate(tasks))
+    lock = threading.Lock()
+
+    def _work():
+        while True:
+            with lock:
+                if not pending:
+                    return
+                index, task = pending.pop(0)
+            try:
+                results[index] = task()
+            except BaseException as exc:  # noqa: BLE001 - raised below, after every task ended
+                errors[index] = exc
+
+    threads = [threading.Thread(target=_work) for dummy in range(max(1, min(workers, len(tasks))))]
+    for thread in threads:
+        thread.daemon = True
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for exc in errors:
+        if exc is not None:
+            raise exc
+    return results
+
+
 def compress_argv(compression, level=None, threads=None):
     """The compressor's command line (None for ``none``); zstd runs ``threads`` workers (default: cores)."""
     spec = COMPRESSORS[compression]

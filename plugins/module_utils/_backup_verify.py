@@ -46,7 +46,7 @@ def verify_set(params, backup_id=None, key=None, keep_rdb_in=None, check_mode=Fa
     """
     backup_dir = params["backup_dir"]
     chosen = store.select_set(backup_dir, backup_id or params.get("backup_id"))
-    manifest = chosen["manifest"]
+    manifest = store.check_format(chosen["manifest"])
     key = check_key(manifest, key if key is not None else key_from_params(params))
     set_dir = chosen["path"]
     report = {}
@@ -138,7 +138,7 @@ def _verify_file(set_dir, name, entry, key, scratch, keep_rdb_in, keep_dumps_in=
             observed = checksum_file(path)
             if observed["sha256"] == entry["sha256"]:
                 problem = run_tool(list_argv(path))
-        elif kind == "pg_custom" and keep_dumps_in:
+        elif kind == "pg_custom" and keep_dumps_in and not entry.get("table"):
             observed, problem = _decode_dump(path, entry, key, name, keep_dumps_in)
         elif kind == "pg_custom":
             observed, problem = run_consumer(path, entry, key, list_argv(), name)

@@ -134,8 +134,9 @@ options:
             contents in a scratch directory of O(backup_dir) (C(.restore-*), removed afterwards); from it the
             pre-data and then, with O(restore.jobs) jobs, the post-data sections (indexes, constraints) are
             restored, and in between the data of the tables in O(restore.jobs) C(pg_restore) processes at once,
-            each reading the set's file through its own decompressor (balanced by the table sizes recorded at
-            backup time).
+            each reading a file of the set through its own decompressor; a table that has a file of its own
+            (O(postgresql.table_file_min_mb)) alone, the other tables in lists balanced by the sizes recorded at
+            backup time, largest first.
         type: int
       paths:
         description: Restore only these paths of the set (default all).
@@ -255,10 +256,13 @@ backup_path:
   sample: /var/backups/acgs/backup-1767225600
 manifest:
   description:
-    - The set's manifest - C(format_version) (2; sets of version 1 still verify and restore), C(backup_id),
+    - The set's manifest - C(format_version) (3; sets of versions 1 and 2 still verify and restore; a set of a
+      newer version is refused, naming it), C(backup_id),
       C(created), C(duration_seconds), C(constitutional_hash), C(source_host), C(tools) (versions), C(components)
-      (what was backed up, from where; per database its C(files), C(owner), C(checksums) and C(table_bytes)),
-      C(files) (each with C(size), C(sha256), C(kind), C(compression), C(encrypted)), C(total_size), C(compression),
+      (what was backed up, from where; per database its C(files) - the database's dump first, then the files of
+      its largest tables - C(owner), C(checksums) and C(table_bytes)),
+      C(files) (each with C(size), C(sha256), C(kind), C(compression), C(encrypted), and C(table) for a table's
+      own file), C(total_size), C(compression),
       C(compression_level), C(compression_threads), C(encryption) (algorithm and key fingerprint or null).
     - Empty for V(absent) and in check mode for V(present).
   returned: always
@@ -334,6 +338,7 @@ def main():
         databases=dict(type="list", elements="str", default=[]),
         format=dict(type="str", default="custom", choices=["custom", "directory"]),
         jobs=dict(type="int"),
+        table_file_min_mb=dict(type="int", default=64),
         compress_level=dict(type="int", default=6),
         data_checksums=dict(type="bool", default=False),
         basebackup=dict(type="bool", default=False),

@@ -60,9 +60,27 @@ def test_split_data_entries_balances_by_size_and_keeps_the_archive_order():
     ])
     sizes = {"public.big": 1000, "public.medium": 600, "public.other": 500, "public.small": 10}
     lists = pg.split_data_entries(listing, 2, sizes)
-    assert lists == ["3340; 0 16390 TABLE DATA public small acgs\n3341; 0 16395 TABLE DATA public big acgs\n"
-                     "3343; 0 0 SEQUENCE SET public small_id_seq acgs\n",
-                     "3342; 0 16400 TABLE DATA public medium acgs\n3344; 0 16405 TABLE DATA public other acgs\n"]
+    assert lists == [(1013, "3340; 0 16390 TABLE DATA public small acgs\n3341; 0 16395 TABLE DATA public big acgs\n"
+                            "3343; 0 0 SEQUENCE SET public small_id_seq acgs\n"),
+                     (1102, "3342; 0 16400 TABLE DATA public medium acgs\n3344; 0 16405 TABLE DATA public other acgs\n")]
     assert len(pg.split_data_entries(listing, 8)) == 5
-    assert pg.split_data_entries(listing, 1) == ["\n".join(listing.splitlines()[2:]) + "\n"]
+    assert pg.split_data_entries(listing, 1) == [(5, "\n".join(listing.splitlines()[2:]) + "\n")]
     assert pg.split_data_entries(";\n", 4) == []
+
+
+def test_own_file_tables_largest_first_from_the_threshold():
+    sizes = {"public.big": 1000, "public.medium": 600, "s.b": 600, "public.small": 10}
+    assert pg.own_file_tables(sizes, 600) == ["public.big", "public.medium", "s.b"]
+    assert pg.own_file_tables(sizes, 0) == []
+    assert pg.own_file_tables(sizes, 2000) == []
+
+
+def test_table_pattern_is_exact():
+    assert pg.table_pattern("public", 'we"ird*') == '"public"."we""ird*"'
+
+
+@needs_tools
+def test_dump_of_one_table_command_line():
+    argv = pg.dump_argv(PARAMS, "acgs", level=0, snapshot="0000-1", extra=["--data-only", '--table="public"."t"'])
+    assert argv[1:] == pg.conn_args(PARAMS) + ["--format", "custom", "--compress", "0", "--data-only", '--table="public"."t"',
+                                               "--snapshot", "0000-1", "--dbname", "acgs"]

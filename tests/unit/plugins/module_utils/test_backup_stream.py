@@ -10,6 +10,7 @@ __metaclass__ = type
 import hashlib
 import os
 import stat
+import threading
 import sys
 
 import pytest
@@ -95,3 +96,30 @@ def test_zstd_round_trip_with_early_writeback(tmp_path, monkeypatch):
         observed, problem = stream.run_consumer(str(dest), {"compression": "zstd"}, None, ["cat"], "out.zst", stdout=out)
     assert (observed, problem) == (result, None)
     assert (tmp_path / "back").read_bytes() == src.read_bytes()
+
+
+def test_run_parallel_keeps_order_bounds_threads_and_raises_after_all_ended():
+    running, peak, ended = [0], [0], []
+    lock = threading.Lock()
+
+    def task(n):
+        def _run():
+            with lock:
+                running[0] += 1
+                peak[0] = max(peak[0], running[0])
+            try:
+                if n == 1:
+                    raise ValueError("task 1 failed")
+                return n * 10
+            finally:
+                with lock:
+                    running[0] -= 1
+                    ended.append(n)
+        return _run
+
+    assert stream.run_parallel([task(n) for n in (0, 2, 3)], 2) == [0, 20, 30]
+    assert peak[0] <= 2
+    del ended[:]
+    with pytest.raises(ValueError, match="task 1 failed"):
+        stream.run_parallel([task(n) for n in (0, 1, 2, 3)], 2)
+    assert sorted(ended) == [0, 1, 2, 3]
