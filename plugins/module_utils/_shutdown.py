@@ -146,11 +146,12 @@ def stop_all(procs, terminate, exitstatus, clock=time.monotonic, kill=os.kill, s
 
 
 def port_open(host, port, timeout=0.5):
-    """Whether something accepts TCP connections on host:port."""
+    """Whether host:port may still be open: only a refused connection proves it closed (a timeout
+    may be a full accept queue of a process that is still there)."""
     try:
         conn = socket.create_connection((host, port), timeout=timeout)
-    except (socket.error, OSError):
-        return False
+    except (socket.error, OSError) as err:
+        return getattr(err, "errno", None) != errno.ECONNREFUSED
     conn.close()
     return True
 

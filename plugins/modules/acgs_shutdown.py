@@ -13,7 +13,7 @@ short_description: Stop supervisord programs at once, bounded in time, SIGKILL w
 version_added: 0.1.0
 description:
   - Stops every program of O(instances) at the same time through supervisord's XML-RPC interface
-    (C(stopProcess) without waiting): supervisord sends the program's stop signal (SIGTERM for the
+    (C(stopProcess) without waiting); supervisord sends the program's stop signal (SIGTERM for the
     ACGS services, which then drain their requests in flight) and marks it stopping, so it does not
     restart it.
   - Each process is then polled (its C(/proc/PID/stat); a zombie or a reused PID counts as gone) until
@@ -22,7 +22,7 @@ description:
     process SIGKILL does not remove within 5 seconds fails the task.
   - supervisord kills a program itself when its C(stopwaitsecs) passes; the module kills half a second
     before that, so that every kill is its own and reported (the timeout used is in the result).
-  - How each one stopped - V(drained) (it exited with status 0 after its stop signal: the ACGS
+  - How each one stopped - V(drained) (it exited with status 0 after its stop signal; the ACGS
     services drain on SIGTERM and exit 0), V(terminated) (it died of the signal or exited with another
     status), V(killed) (SIGKILL), V(not running) - and after how many seconds.
   - Finally every O(instances[].port) must be closed (refused connections within 2 seconds), or the
@@ -101,12 +101,12 @@ instances:
     slot: {description: Its slot., type: str}
     pid: {description: Its PID when the module started (0 when not running)., type: int}
     port: {description: Its port., type: int}
-    how: {description: "V(drained), V(terminated), V(killed), V(not running) (check mode: V(would stop))."}
+    how: {description: "V(drained), V(terminated), V(killed), V(not running) (check mode: V(would stop)).", type: str}
     seconds: {description: From its stop signal until it was gone., type: float}
     timeout: {description: The seconds it was given before SIGKILL., type: float}
-    killed_at: {description: Seconds after its stop signal when it was SIGKILLed, or null., type: float}
-    state_before: {description: "Its /proc state when signalled (S sleeping, T stopped, D uninterruptible)."}
-    exitstatus: {description: "Its exit status as supervisord saw it (-1: died of a signal)."}
+    killed_at: {description: "Seconds after its stop signal when it was SIGKILLed, or null.", type: float}
+    state_before: {description: "Its /proc state when signalled (S sleeping, T stopped, D uninterruptible).", type: str}
+    exitstatus: {description: "Its exit status as supervisord saw it (-1 - died of a signal).", type: int}
   sample:
     - {program: acgs-gs-service-blue, service: gs-service, slot: blue, pid: 1234, port: 18004, how: killed,
        seconds: 3.02, timeout: 3.0, killed_at: 3.0, state_before: T, exitstatus: -1}
