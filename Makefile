@@ -120,6 +120,14 @@ ee-context: build
 	ansible-builder create --file execution-environment.yml --context build/ee --output-filename Containerfile
 	python3 tests/awx/ee_context.py build/ee
 
+# The execution environment built for real on this machine's Docker engine (dockerd started if
+# need be; a debootstrap base image, kept once made) and health_check.yml run inside it by
+# ansible-runner --process-isolation against the live stack (scripts/ee_image.sh). Not in make
+# test: see the README's "AWX and the execution environment" for what it costs.
+.PHONY: ee-image
+ee-image: build
+	bash scripts/ee_image.sh
+
 # ansible-test sanity under each older ansible-core that meta/runtime.yml claims, in pinned
 # venvs under build/ (make sanity is the newest, the toolchain's).
 .PHONY: sanity-matrix awx-config-check
