@@ -20,7 +20,7 @@ description:
     lookup with a message naming it, which is what the site.yml prechecks rely on.
   - With the term V(infrastructure), returns instead the default ports of the infrastructure
     (C(postgresql), C(redis), C(nats), C(nats_monitor), C(haproxy_stats), C(prometheus),
-    C(alertmanager), C(blackbox)) as one dictionary, the ports the modules default to.
+    C(alertmanager), C(blackbox), C(node_exporter)) as one dictionary, the ports the modules default to.
 options:
   _terms:
     description:

@@ -34,7 +34,7 @@ COMPONENTS = {
 # service_catalog lookup's ``infrastructure`` term.
 INFRASTRUCTURE_PORTS = {"postgresql": 5432, "redis": 6379, "nats": 4222, "nats_monitor": 8222,
                         "haproxy_stats": 8404, "prometheus": 9090, "alertmanager": 9093,
-                        "blackbox": 9115}
+                        "blackbox": 9115, "node_exporter": 9100}
 
 # The runbook's "Core Services" table.
 SERVICES = (
