@@ -56,7 +56,8 @@ deploy-tests: sync
 # The committed dashboards are what scripts/grafana_dashboards.py renders; promtool and
 # amtool on what the prometheus and alertmanager roles render with their defaults
 # (build/monitoring): rules and configuration valid, the rules' unit tests
-# (every alert at every escalation level), and each level routed to its receiver.
+# (every alert at every escalation level), and each level routed to its receiver
+# (a service down at Level 1 to the remediation receiver too).
 # amtool comes with prometheus-alertmanager (the alertmanager role installs it).
 monitoring-tests: sync
 	ansible-playbook tests/monitoring/render.yml
@@ -66,7 +67,10 @@ monitoring-tests: sync
 	promtool test rules tests/monitoring/acgs-rules.test.yml
 	amtool check-config build/monitoring/alertmanager/alertmanager.yml
 	for level in 1 2 3; do amtool config routes test --config.file=build/monitoring/alertmanager/alertmanager.yml \
-	  --verify.receivers=acgs-level-$$level alertname=ACGSServiceDown level=$$level 2>/dev/null || exit 1; done
+	  --verify.receivers=$$([ $$level = 1 ] && echo acgs-remediation,)acgs-level-$$level alertname=ACGSServiceDown level=$$level 2>/dev/null || exit 1; done
+	# Level 1 remediation (roles/remediator) hears of a service down only, the other alerts page people alone
+	amtool config routes test --config.file=build/monitoring/alertmanager/alertmanager.yml \
+	  --verify.receivers=acgs-level-1 alertname=ACGSResponseTimeSLABreach level=1 >/dev/null
 
 # Back up, destroy, restore and compare on the live stack; prints RTO and RPO.
 drill: sync

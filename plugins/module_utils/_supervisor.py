@@ -82,3 +82,7 @@ class Supervisor(object):
                 return False
             raise
         return True
+
+    def start(self, program):
+        """startProcess, waiting until supervisord sees it RUNNING (after the program's startsecs)."""
+        return self._call("startProcess", program, True)
