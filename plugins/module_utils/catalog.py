@@ -34,7 +34,9 @@ COMPONENTS = {
 # service_catalog lookup's ``infrastructure`` term.
 INFRASTRUCTURE_PORTS = {"postgresql": 5432, "redis": 6379, "nats": 4222, "nats_monitor": 8222,
                         "haproxy_stats": 8404, "prometheus": 9090, "alertmanager": 9093,
-                        "blackbox": 9115, "node_exporter": 9100}
+                        "blackbox": 9115, "node_exporter": 9100,
+                        # Level 1 remediation's webhook receiver (roles/remediator)
+                        "remediation": 9096}
 
 # The runbook's "Core Services" table.
 SERVICES = (

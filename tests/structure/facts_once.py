@@ -14,7 +14,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 CODE_DIRS = ("plugins", "roles", "playbooks", "inventories", "scripts")
 FACTS = [("the constitutional hash", "cdd01ef066bc6cf2")] + [
     ("port %d" % port, r"(?<![0-9.])%d(?![0-9])" % port)
-    for port in (8000, 8001, 8002, 8003, 8004, 8005, 8006, 5432, 6379, 4222, 8222, 8404, 9090, 9093, 9115, 9100)]
+    for port in (8000, 8001, 8002, 8003, 8004, 8005, 8006, 5432, 6379, 4222, 8222, 8404, 9090, 9093, 9115, 9100, 9096)]
 
 
 def code_files():
