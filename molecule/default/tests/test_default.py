@@ -167,13 +167,16 @@ def test_prometheus_scrapes_services_haproxy_and_itself():
             jobs.setdefault(target["labels"]["job"], []).append(target["health"])
         # job acgs: the slot of each service that takes the traffic (file_sd, rewritten by deploys)
         slots = [t["labels"].get("slot") for t in targets if t["labels"]["job"] == "acgs"]
+        # job node: the database host's node exporter (the backup job's textfile metrics)
         ok = (jobs.get("acgs", []).count("up") == 7 and jobs.get("haproxy") == ["up"]
-              and jobs.get("prometheus") == ["up"] and all(slot in ("blue", "green") for slot in slots))
+              and jobs.get("prometheus") == ["up"] and jobs.get("node") == ["up"]
+              and all(slot in ("blue", "green") for slot in slots))
         return ok and jobs
     assert wait_for(all_up, 60, interval=1), get("http://127.0.0.1:%d/api/v1/targets" % PORTS["prometheus"])[2]
     status, headers, rules = get("http://127.0.0.1:%d/api/v1/rules" % PORTS["prometheus"])
     names = [r["name"] for g in rules["data"]["groups"] for r in g["rules"]]
     assert "ACGSConstitutionalComplianceViolation" in names
+    assert {"ACGSBackupFailed", "ACGSBackupStale", "ACGSBackupMissing"} <= set(names)
 
 
 def test_redis_requires_password():
