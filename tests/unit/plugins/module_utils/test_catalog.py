@@ -80,6 +80,6 @@ def test_hash_validation(value, ok):
 
 
 def test_infrastructure_ports_are_distinct_from_the_services():
-    assert sorted(catalog.INFRASTRUCTURE_PORTS) == ["alertmanager", "blackbox", "haproxy_stats", "nats", "nats_monitor", "node_exporter", "postgresql",
-                                                 "prometheus", "redis", "remediation"]
+    assert sorted(catalog.INFRASTRUCTURE_PORTS) == ["alertmanager", "blackbox", "haproxy_stats", "nats", "nats_monitor", "node_exporter",
+                                                    "postgresql", "prometheus", "redis", "remediation"]
     catalog.validate_services(catalog.build_catalog(), catalog.INFRASTRUCTURE_PORTS)
