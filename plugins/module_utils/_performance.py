@@ -385,6 +385,9 @@ def _chart(title, series, hlines, x_label, y_label, log=False, width=760, height
     return "\n".join(out)
 
 
+_LABELS = {"p50_ms": "P50", "p95_ms": "P95", "p99_ms": "P99"}
+
+
 def render_html(report):
     """A self-contained HTML page (inline SVG, no script) of a validation or stress report."""
     slices = report.get("slices") or report.get("steps") or []
@@ -395,15 +398,15 @@ def render_html(report):
     sla = report.get("sla") or thresholds
     lat_series = []
     for key, colour in (("p50_ms", "#1f77b4"), ("p95_ms", "#ff7f0e"), ("p99_ms", "#d62728")):
-        lat_series.append(("%s (wrk, worst service)" % key.split("_")[0].upper(), colour,
+        lat_series.append(("%s (wrk, worst service)" % _LABELS[key], colour,
                            [(float(s[x_key]), s.get(key)) for s in slices]))
     prom = report.get("prometheus") or {}
     for key, colour in (("p95_ms", "#9467bd"), ("p99_ms", "#8c564b")):
         points = (prom.get("series") or {}).get(key) or []
         if points and not stress:
-            lat_series.append(("%s (Prometheus, worst service)" % key.split("_")[0].upper(), colour,
+            lat_series.append(("%s (Prometheus, worst service)" % _LABELS[key], colour,
                                [(float(p[0]), p[1]) for p in points]))
-    lat_lines = [("%s SLA %s ms" % (k.split("_")[0].upper(), _fmt(float(sla[k]))), c, float(sla[k]))
+    lat_lines = [("%s SLA %s ms" % (_LABELS[k], _fmt(float(sla[k]))), c, float(sla[k]))
                  for k, c in (("p95_ms", "#ff7f0e"), ("p99_ms", "#d62728")) if k in sla]
     tp_series = [("throughput (wrk, all services)", "#2ca02c", [(float(s[x_key]), s.get("throughput_rps")) for s in slices])]
     points = (prom.get("series") or {}).get("throughput_rps") or []
