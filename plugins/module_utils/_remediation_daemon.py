@@ -23,12 +23,11 @@ import threading
 import time
 
 try:
+    from http.client import HTTPConnection
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-    from urllib.request import urlopen
 except ImportError:  # Python 2 (never runs it; kept importable for sanity)
     BaseHTTPRequestHandler = object
-    ThreadingHTTPServer = None
-    urlopen = None
+    HTTPConnection = ThreadingHTTPServer = None
 
 from ansible_collections.acgs.platform.plugins.module_utils import _remediation as logic
 from ansible_collections.acgs.platform.plugins.module_utils import _shutdown as shutdown
@@ -42,14 +41,15 @@ REAP_WAIT = 5.0
 
 def probe(host, port, expected_hash, timeout=PROBE_TIMEOUT):
     """Whether http://host:port/health answers healthy with the hash (any failure: False)."""
+    conn = HTTPConnection(host, port, timeout=timeout)
     try:
-        response = urlopen("http://%s:%d/health" % (host, port), timeout=timeout)
-        try:
-            return logic.healthy(response.getcode(), response.read(), expected_hash)
-        finally:
-            response.close()
-    except Exception:  # refused, timeout, HTTP error status: not healthy  # pylint: disable=broad-except
+        conn.request("GET", "/health")
+        response = conn.getresponse()
+        return logic.healthy(response.status, response.read(), expected_hash)
+    except Exception:  # refused, timeout, reset: not healthy  # pylint: disable=broad-except
         return False
+    finally:
+        conn.close()
 
 
 class Remediator(object):
@@ -111,8 +111,8 @@ class Remediator(object):
                 self.history.setdefault(service, []).append(self.clock())
             if info["pid"] and info["statename"] not in STOPPED_STATES:
                 timeout = shutdown.effective_timeout(self.config["grace_seconds"], self.rpc.stopwaitsecs().get(program))
-                results, _ = shutdown.stop_all([{"program": program, "pid": info["pid"], "timeout": timeout}],
-                                               self.rpc.stop, self._exitstatus)
+                results = shutdown.stop_all([{"program": program, "pid": info["pid"], "timeout": timeout}],
+                                            self.rpc.stop, self._exitstatus)[0]
                 extra.update(stopped=results[0]["how"], stop_seconds=results[0]["seconds"],
                              state_before=results[0]["state_before"])
                 if results[0]["how"].startswith("survived"):
