@@ -309,9 +309,9 @@ def _fmt(value):
     return str(value)
 
 
-def _chart(title, series, hlines, x_label, y_label, log=False, width=760, height=260):
+def _chart(title, series, hlines, x_label, y_label, log=False, width=820, height=260):
     """One SVG line chart. series: [(label, colour, [(x, y)])], hlines: [(label, colour, y)]."""
-    left, right, top, bottom = 70, 170, 30, 40
+    left, right, top, bottom = 70, 230, 30, 40
     pw, ph = width - left - right, height - top - bottom
     xs = [x for _l, _c, pts in series for x, _y in pts]
     ys = [y for _l, _c, pts in series for _x, y in pts if y is not None] + [y for _l, _c, y in hlines]
