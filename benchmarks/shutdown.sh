@@ -12,7 +12,9 @@ inv="$root/inventories/local"
 log=$(mktemp -d /tmp/acgs-shutdown-bench.XXXXXX)
 
 restore() {
-  for p in $(supervisorctl pid all 2>/dev/null); do [ "$p" -gt 0 ] 2>/dev/null && kill -CONT "$p" || true; done
+  for p in $(supervisorctl pid all 2>/dev/null); do
+    if [ "$p" -gt 0 ] 2>/dev/null; then kill -CONT "$p" || true; fi
+  done
   ansible-playbook -i "$inv" "$root/playbooks/emergency.yml" -e acgs_emergency_action=restart >"$log/restore.log" 2>&1 \
     || { echo "restore failed, see $log/restore.log"; exit 1; }
 }
