@@ -20,7 +20,11 @@ if [ "$want" != "$have" ]; then
   exit 1
 fi
 
-collection=$root/build/collections/ansible_collections/acgs/platform
+# A copy of the collections tree of its own: make test runs this beside an integration target,
+# and two ansible-test runs must not share the collection's tests/output.
+rsync -a --delete --exclude 'ansible_collections/acgs/platform/tests/output' \
+  "$root/build/collections/" "$root/build/matrix-collections/"
+collection=$root/build/matrix-collections/ansible_collections/acgs/platform
 for core in "${cores[@]}"; do
   venv=$root/build/venv-${core%.*}
   if [ "$("$venv/bin/python" -c 'from ansible.release import __version__ as v; print(v)' 2>/dev/null)" != "$core" ]; then

@@ -1,14 +1,40 @@
 #!/usr/bin/env bash
 # make test's runner: each suite as its own make target, in order, stopping at the first that
-# fails; prints what each cost (seconds) at the end, also after a failure.
+# fails; prints what each cost (seconds) at the end, also after a failure. Suites joined by +
+# (a+b+c) run side by side, each into build/make-test/<suite>.log, printed when all have ended.
 set -uo pipefail
 declare -a rows=()
 status=0
-for target in "$@"; do
+logs=build/make-test
+mkdir -p "$logs"
+for step in "$@"; do
   start=$(date +%s)
-  make --no-print-directory "$target"
-  status=$?
-  rows+=("$(printf '%-20s %6d s  %s' "$target" "$(( $(date +%s) - start ))" "$([ "$status" -eq 0 ] && echo ok || echo FAILED)")")
+  if [[ "$step" != *+* ]]; then
+    make --no-print-directory "$step"
+    status=$?
+    rows+=("$(printf '%-20s %6d s  %s' "$step" "$(( $(date +%s) - start ))" "$([ "$status" -eq 0 ] && echo ok || echo FAILED)")")
+  else
+    IFS=+ read -r -a group <<<"$step"
+    declare -A pids=()
+    # one toolchain sync first, none in the members (-o: two rsyncs into one tree at once)
+    make --no-print-directory sync >/dev/null || { status=$?; break; }
+    for target in "${group[@]}"; do
+      ( t0=$(date +%s); make --no-print-directory -o sync -o venv "$target" >"$logs/$target.log" 2>&1; rc=$?
+        echo "$(( $(date +%s) - t0 )) $rc" >"$logs/$target.rc"; exit "$rc" ) &
+      pids[$target]=$!
+    done
+    for target in "${group[@]}"; do
+      wait "${pids[$target]}"
+      rc=$?
+      echo "== $target (side by side with the rest of $step)"
+      cat "$logs/$target.log"
+      read -r seconds _ <"$logs/$target.rc"
+      rows+=("$(printf '%-20s %6d s  %s' "$target" "$seconds" "$([ "$rc" -eq 0 ] && echo ok || echo FAILED)")")
+      [ "$rc" -eq 0 ] || status=$rc
+    done
+    rows+=("$(printf '%-20s %6d s  (wall time of the group)' "  = group" "$(( $(date +%s) - start ))")")
+    unset pids
+  fi
   [ "$status" -eq 0 ] || break
 done
 echo "== make test: what each suite cost"
