@@ -63,6 +63,12 @@ def programs_that_run():
     return names
 
 
+def slot_programs(names):
+    """The services' slot programs among supervisor program ``names`` (not acgs-remediation and the like)."""
+    slots = set("acgs-%s-%s" % (svc["name"], slot) for svc in CATALOG.SERVICES for slot in ("blue", "green"))
+    return set(names) & slots
+
+
 def get(url, context=None, timeout=5):
     """(status, headers, parsed JSON or text) of a GET, 4xx/5xx included."""
     try:
@@ -331,7 +337,7 @@ def test_stop_then_start_playbooks():
                      for svc in CATALOG.SERVICES)
     result = playbook("stop.yml")
     assert result.returncode == 0, result.stdout[-3000:]
-    assert [name for name in supervisor_pids() if name.startswith("acgs-")] == [], "programs still running after stop.yml"
+    assert slot_programs(supervisor_pids()) == set(), "programs still running after stop.yml"
     for name, port in instances.items():
         with pytest.raises(OSError):
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
@@ -342,6 +348,6 @@ def test_stop_then_start_playbooks():
     result = playbook("start.yml")
     assert result.returncode == 0, result.stdout[-3000:]
     assert "ACGS platform: HEALTHY" in result.stdout, result.stdout[-3000:]
-    assert set(name for name in supervisor_pids() if name.startswith("acgs-")) == programs_that_run()
+    assert slot_programs(supervisor_pids()) == programs_that_run()
     for port in SERVICES.values():
         assert get("http://127.0.0.1:%d/health" % port)[0] == 200
