@@ -25,11 +25,11 @@ health: sync
 
 # molecule leaves the converged stack running for the integration targets.
 # scripts/timed_make.sh runs each suite in order and prints what each cost; suites joined by +
-# run side by side: the remediation target mostly waits out the default alert timings (about
-# 2 min), so the static suites that need no live stack run meanwhile.
+# run side by side: static suites that need no live stack run beside Molecule's converge and
+# beside the remediation target, which mostly waits out the default alert timings (about 2 min).
 test: venv
-	bash scripts/timed_make.sh sanity units build ee-context molecule monitoring-tests integration deploy-tests \
-	  remediation-tests+sanity-matrix+lint+changelog+awx-config-check awx-tests drill
+	bash scripts/timed_make.sh molecule+sanity+build+ee-context monitoring-tests integration deploy-tests \
+	  remediation-tests+units+sanity-matrix+lint+changelog+awx-config-check awx-tests drill
 
 sanity: sync
 	cd $(COLLECTION) && ansible-test sanity --venv --python $(PY) --color no
