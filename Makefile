@@ -6,7 +6,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 COLLECTION := $(CURDIR)/build/collections/ansible_collections/acgs/platform
 PY := 3.11
 
-.PHONY: release local test venv sync site health sanity units lint molecule monitoring-tests integration deploy-tests remediation-tests drill bench build clean
+.PHONY: release local test venv sync site health sanity units lint molecule monitoring-tests integration deploy-tests remediation-tests backup-tests drill bench build clean
 
 local: venv site health
 
@@ -29,7 +29,7 @@ health: sync
 # beside the remediation target, which mostly waits out the default alert timings (about 2 min).
 test: venv
 	bash scripts/timed_make.sh molecule+sanity+build+ee-context monitoring-tests integration deploy-tests \
-	  remediation-tests+units+sanity-matrix+lint+changelog+awx-config-check awx-tests drill
+	  remediation-tests+backup-tests+units+sanity-matrix+lint+changelog+awx-config-check awx-tests drill
 
 sanity: sync
 	cd $(COLLECTION) && ansible-test sanity --venv --python $(PY) --color no
@@ -49,11 +49,18 @@ molecule: sync
 	molecule test --all
 
 integration: sync
-	cd $(COLLECTION) && ansible-test integration --local --python $(PY) --color no --exclude deploy --exclude remediation
+	cd $(COLLECTION) && ansible-test integration --local --python $(PY) --color no --exclude deploy --exclude remediation --exclude acgs_backup
 
 # A hung service replaced by Level 1 remediation with the default alert timings (waits about 2 min).
 remediation-tests: sync
 	cd $(COLLECTION) && ansible-test integration --local --python $(PY) --color no remediation
+
+# acgs_backup on scratch PostgreSQL and Redis servers it starts itself (not the live stack), so it
+# runs beside the remediation target, from its own copy of the collections (two ansible-test runs
+# never share tests/output); it needs the PostgreSQL and Redis packages the converge installs.
+backup-tests: sync
+	rsync -a --delete --exclude 'ansible_collections/acgs/platform/tests/output' build/collections/ build/backup-collections/
+	cd build/backup-collections/ansible_collections/acgs/platform && ansible-test integration --local --python $(PY) --color no acgs_backup
 
 # Deploys, canaries and rollbacks on the live stack under load (the slowest target, on its own).
 deploy-tests: sync
