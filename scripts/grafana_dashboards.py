@@ -30,6 +30,8 @@ from grafana_foundation_sdk.models.dashboard import (
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 FACTS = os.path.join(ROOT, "roles", "common", "defaults", "main", "monitoring.yml")
+# The performance KPIs' thresholds (the cache hit rate's), written once there.
+PERFORMANCE = os.path.join(ROOT, "roles", "common", "defaults", "main", "performance.yml")
 OUT = os.path.join(ROOT, "roles", "grafana", "files", "dashboards")
 # Bound to whichever Prometheus data source the Grafana it is provisioned to has.
 DATASOURCE = DataSourceRef(type_val="prometheus", uid="${datasource}")
@@ -58,7 +60,7 @@ def below(limit):
     return ("green", [(limit, "red")])
 
 
-def dashboards(sla):
+def dashboards(sla, kpis):
     """uid -> (title, description, [(query name, panel kind, unit, thresholds or None)])."""
     sla_text = ("The runbook's SLA targets: uptime %s%%, P95 below %ss, errors below %s%%, compliance %s%%."
                 % (sla["uptime_percent"], sla["response_time_p95_seconds"], sla["error_rate_percent"], sla["compliance_percent"]))
@@ -84,6 +86,7 @@ def dashboards(sla):
             ("response_time_p99", "timeseries", "s", None),
             ("probe_duration", "timeseries", "s", None),
             ("tls_certificate_days", "timeseries", "d", at_least(30)),
+            ("cache_hit_rate", "timeseries", "percent", at_least(kpis["cache_hit_rate_percent"])),
         ]),
         "acgs-sla": ("ACGS SLA compliance", sla_text, [
             ("uptime_24h", "stat", "percent", at_least(sla["uptime_percent"])),
@@ -105,7 +108,7 @@ def panel(panel_id, query, kind, unit, steps, pos):
     legend = "{{service}} {{module}}" if "blackbox" in query["expr"] else (
         "{{service}} {{dependency}}" if "dependency" in query["expr"] else "{{service}}")
     target = prometheus.Dataquery().expr(query["expr"]).ref_id("A")
-    if query.get("per_service"):
+    if query.get("per_service") or query.get("by_service"):
         target = target.legend_format(legend)
     builder = (builder.id(panel_id).title(query["title"]).datasource(DATASOURCE).unit(unit)
                .grid_pos(pos).with_target(target))
@@ -122,9 +125,9 @@ def panel(panel_id, query, kind, unit, steps, pos):
     return builder
 
 
-def render(queries, sla):
+def render(queries, sla, kpis):
     out = {}
-    for uid, (title, description, panels) in dashboards(sla).items():
+    for uid, (title, description, panels) in dashboards(sla, kpis).items():
         board = (Dashboard(title).uid(uid).description(description).tags(["acgs"]).refresh("30s")
                  .time("now-6h", "now").timezone("browser").editable()
                  .with_variable(DatasourceVariable("datasource").label("Prometheus").type("prometheus")))
@@ -145,7 +148,9 @@ def main():
     args = parser.parse_args()
     with open(FACTS, encoding="utf-8") as handle:
         facts = yaml.safe_load(handle)
-    rendered = render(facts["acgs_monitoring_queries"], facts["acgs_sla"])
+    with open(PERFORMANCE, encoding="utf-8") as handle:
+        kpis = yaml.safe_load(handle)["acgs_performance_thresholds"]
+    rendered = render(facts["acgs_monitoring_queries"], facts["acgs_sla"], kpis)
     stale = []
     for uid, text in sorted(rendered.items()):
         path = os.path.join(OUT, uid + ".json")

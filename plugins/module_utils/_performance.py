@@ -260,6 +260,87 @@ def evaluate(measurements, thresholds):
     return {"kpis": kpis, "failed": failed, "not_measured": unmeasured, "passed": not failed}
 
 
+def _prometheus_counts(results, what):
+    """{service: count} of an instant query's vector result (one sample per service)."""
+    counts = {}
+    for sample in results or []:
+        try:
+            service = (sample.get("metric") or {}).get("service", "")
+            value = float(sample["value"][1])
+        except (AttributeError, KeyError, IndexError, TypeError, ValueError):
+            raise PerformanceError("%s: not a Prometheus vector sample: %r" % (what, sample))
+        if math.isnan(value) or math.isinf(value):
+            continue
+        counts[service] = counts.get(service, 0.0) + value
+    return counts
+
+
+def _rate(hits, lookups):
+    return round(100.0 * hits / lookups, 2) if lookups > 0 else None
+
+
+def cache_hit_rate(prometheus=None, redis_before=None, redis_after=None):
+    """The Redis cache hit rate's measurement ({value, source, note}) and both of its sources.
+
+    prometheus: {"hits": result, "misses": result, "errors": result}, each the vector result of an
+    instant query of the services' counters' increase over the run, summed by service
+    (acgs_cache_hits_total, acgs_cache_misses_total, acgs_cache_errors_total{operation="get"}), or
+    None when Prometheus was not read. redis_before, redis_after: Redis INFO fields (keyspace_hits,
+    keyspace_misses) before and after the load, or None.
+
+    The services' counters come first: they count exactly the services' cache lookups, and a
+    lookup that failed (Redis down or slow) counts against the rate. Redis's INFO counts every
+    client's key lookups; it is the measurement only when no service exports the counters, and
+    is reported beside them otherwise. Neither with a lookup: not measured, with why.
+    """
+    prometheus = prometheus or {}
+    counts = dict((kind, _prometheus_counts(prometheus.get(kind), "cache %s" % kind)) for kind in ("hits", "misses", "errors"))
+    services = sorted(set(counts["hits"]) | set(counts["misses"]) | set(counts["errors"]))
+    per_service = {}
+    for name in services:
+        hits, misses, errors = (int(round(counts[k].get(name, 0.0))) for k in ("hits", "misses", "errors"))
+        per_service[name] = {"hits": hits, "misses": misses, "errors": errors, "hit_rate_percent": _rate(hits, hits + misses + errors)}
+    prom = dict((k, sum(s[k] for s in per_service.values())) for k in ("hits", "misses", "errors"))
+    prom["lookups"] = prom["hits"] + prom["misses"] + prom["errors"]
+    prom["hit_rate_percent"] = _rate(prom["hits"], prom["lookups"])
+    prom["services"] = per_service
+
+    redis = {"hits": None, "misses": None, "lookups": None, "hit_rate_percent": None, "note": ""}
+    before, after = redis_before or {}, redis_after or {}
+    redis_hits = redis_lookups = 0
+    try:
+        deltas = [int(after[k]) - int(before[k]) for k in ("keyspace_hits", "keyspace_misses")]
+    except (KeyError, TypeError, ValueError):
+        redis["note"] = "Redis's INFO was not read before and after the load"
+    else:
+        if min(deltas) < 0:
+            redis["note"] = "Redis's counters went down during the load (a restart or CONFIG RESETSTAT)"
+        else:
+            redis_hits, redis_lookups = deltas[0], sum(deltas)
+            redis.update(hits=redis_hits, misses=deltas[1], lookups=redis_lookups, hit_rate_percent=_rate(redis_hits, redis_lookups))
+
+    out = {"value": None, "source": "", "note": "", "prometheus": prom, "redis": redis}
+    if prom["lookups"] > 0:
+        rates = ", ".join("%s %s%%" % (name, per_service[name]["hit_rate_percent"])
+                          for name in services if per_service[name]["hit_rate_percent"] is not None)
+        out["value"] = prom["hit_rate_percent"]
+        out["source"] = ("Prometheus: the services' acgs_cache_hits_total / (hits + misses + failed lookups) over the run, %d of %d lookups (%s)"
+                         % (prom["hits"], prom["lookups"], rates))
+        if redis_lookups:
+            out["source"] += "; Redis INFO beside it: %s%% of %d key lookups" % (redis["hit_rate_percent"], redis_lookups)
+    elif redis_lookups:
+        out["value"] = redis["hit_rate_percent"]
+        out["source"] = "Redis INFO keyspace_hits / (hits + misses) between before and after the load, %d of %d lookups" % (
+            redis_hits, redis_lookups)
+        out["note"] = "no service exports acgs_cache_* counters: Redis's counters include every client's key lookups"
+    elif services:
+        out["note"] = "the services' caches (%s) saw no lookup during the load" % ", ".join(services)
+    else:
+        out["note"] = ("no service exports acgs_cache_* counters and Redis served no key lookups during the load: nothing uses Redis as a "
+                       "cache%s" % ("" if not redis["note"] else " (%s)" % redis["note"]))
+    return out
+
+
 def step_verdict(step, sla):
     """Whether a stress step met every SLA of sla ({kpi: threshold}); (met, [KPIs broken])."""
     broken = []

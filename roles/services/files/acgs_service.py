@@ -14,6 +14,13 @@ Endpoints: ``GET /health``, ``GET /api/v1/compliance/status``, ``GET /metrics``.
 Dependencies (PostgreSQL, Redis, NATS, HTTP) are checked by a background task
 every ``check_interval`` seconds; ``/health`` reports the latest results.
 
+A service with a Redis dependency caches its compliance evaluation there
+(cache-aside, ``cache.ttl`` seconds, a few persistent RESP connections, each
+lookup bounded by ``cache.timeout``): a request reads
+``acgs:<name>:compliance:<version>:<reported hash>`` and, on a miss, evaluates
+and stores it. When Redis does not answer the request is evaluated all the same
+and counted as a cache error; ``/metrics`` counts hits, misses and errors.
+
 Signals: SIGTERM (and SIGINT) drain and exit 0; SIGHUP re-reads ``version``
 and ``faults`` from the config file.
 
@@ -65,12 +72,21 @@ TOP_DEFAULTS = {
     "drain_seconds": 10.0,
     "dependencies": [],
     "faults": {},
+    "cache": {},
 }
 FAULT_DEFAULTS = {
     "latency_ms": 0.0,
     "error_rate": 0.0,
     "wrong_hash": False,
     "ignore_sigterm": False,
+}
+# The compliance cache: ttl 0 turns it off; dependency names the Redis dependency to use
+# (default the first one); without a Redis dependency there is no cache.
+CACHE_DEFAULTS = {
+    "ttl": 5.0,
+    "timeout": 0.2,
+    "pool_size": 2,
+    "dependency": None,
 }
 # Optional keys of each dependency type, in the connection option names the
 # collection's modules use (host and port are required: the deployment knows them).
@@ -101,6 +117,10 @@ REASONS = {
     505: "HTTP Version Not Supported",
 }
 JSON_TYPE = "application/json"
+# Headers of a compliance response by how the cache answered (None: the service has no cache).
+COMPLIANCE_HEADERS = {None: b"Content-Type: application/json\r\n"}
+COMPLIANCE_HEADERS.update((outcome, b"Content-Type: application/json\r\nX-ACGS-Cache: %s\r\n" % outcome.encode("ascii"))
+                          for outcome in ("hit", "miss", "error"))
 METRICS_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
@@ -172,6 +192,36 @@ def validate_faults(raw, where="faults"):
         "wrong_hash": _boolean(merged["wrong_hash"], where + ".wrong_hash"),
         "ignore_sigterm": _boolean(merged["ignore_sigterm"], where + ".ignore_sigterm"),
     }
+
+
+def validate_cache(raw, dependencies, where="cache"):
+    """Return the cache section with defaults filled in and ``dependency`` resolved.
+
+    ``dependency`` is the name of the Redis dependency the cache uses, or None when
+    there is no cache (ttl 0, or no Redis dependency).
+    """
+    if raw is None:
+        raw = {}
+    _check_keys(raw, CACHE_DEFAULTS, where)
+    merged = dict(CACHE_DEFAULTS, **raw)
+    pool_size = merged["pool_size"]
+    if not isinstance(pool_size, int) or isinstance(pool_size, bool) or not 1 <= pool_size <= 16:
+        raise ConfigError("bad config key '%s.pool_size': must be an integer between 1 and 16, got %r" % (where, pool_size))
+    cache = {
+        "ttl": _number(merged["ttl"], where + ".ttl", 0, 86400),
+        "timeout": _number(merged["timeout"], where + ".timeout", 0, 60, min_exclusive=True),
+        "pool_size": pool_size,
+        "dependency": _string(merged["dependency"], where + ".dependency", allow_none=True),
+    }
+    redis = [dep["name"] for dep in dependencies if dep["type"] == "redis"]
+    if cache["dependency"] is not None and cache["dependency"] not in redis:
+        raise ConfigError("bad config key '%s.dependency': no redis dependency named %r (redis dependencies: %s)" % (
+            where, cache["dependency"], ", ".join(redis) or "none"))
+    if cache["ttl"] <= 0 or not redis:
+        cache["dependency"] = None
+    elif cache["dependency"] is None:
+        cache["dependency"] = redis[0]
+    return cache
 
 
 def validate_dependency(raw, index):
@@ -249,6 +299,7 @@ def validate_config(raw):
             raise ConfigError("bad config key 'dependencies[%d].name': duplicate dependency name %r" % (index, dep["name"]))
         seen.add(dep["name"])
         config["dependencies"].append(dep)
+    config["cache"] = validate_cache(merged["cache"], config["dependencies"])
     return config
 
 
@@ -555,6 +606,315 @@ class DependencyMonitor:
 
 
 # ---------------------------------------------------------------------------
+# The compliance cache: Redis spoken in RESP over a few persistent connections
+# ---------------------------------------------------------------------------
+
+class RedisReplyError(DependencyError):
+    """An error reply (-ERR ..., -WRONGPASS ...) from Redis."""
+
+
+class CacheUnavailable(DependencyError):
+    """No usable connection to Redis: refused, lost, or no answer in time."""
+
+
+def parse_reply(buf, start=0):
+    """Parse one RESP2 reply from buf (bytes or bytearray) at offset start.
+
+    Returns (value, end offset) or None while the reply is incomplete. value is bytes
+    (simple and bulk strings), int, None (nil), a list (arrays) or a RedisReplyError
+    (returned, not raised, so that the replies after it in a pipeline are still read).
+    Raises ValueError for bytes that are not RESP.
+    """
+    end = buf.find(b"\r\n", start)
+    if end < 0:
+        return None
+    kind = buf[start:start + 1]
+    line = bytes(buf[start + 1:end])
+    if kind == b"+":
+        return line, end + 2
+    if kind == b"-":
+        return RedisReplyError(line.decode("utf-8", "replace")), end + 2
+    if kind == b":":
+        return int(line), end + 2
+    if kind == b"$":
+        size = int(line)
+        if size < 0:
+            return None, end + 2
+        stop = end + 2 + size
+        if len(buf) < stop + 2:
+            return None
+        if buf[stop:stop + 2] != b"\r\n":
+            raise ValueError("bulk string of %d bytes not followed by CRLF" % size)
+        return bytes(buf[end + 2:stop]), stop + 2
+    if kind == b"*":
+        count = int(line)
+        if count < 0:
+            return None, end + 2
+        items = []
+        pos = end + 2
+        for _index in range(count):
+            parsed = parse_reply(buf, pos)
+            if parsed is None:
+                return None
+            item, pos = parsed
+            items.append(item)
+        return items, pos
+    raise ValueError("not a RESP reply: %r" % bytes(buf[start:end][:40]))
+
+
+def _reply_future(loop):
+    """A future and the reply callback (value, error) that resolves it."""
+    future = loop.create_future()
+
+    def resolve(value, error):
+        if not future.done():
+            if error is None:
+                future.set_result(value)
+            else:
+                future.set_exception(error)
+
+    return future, resolve
+
+
+class RedisConnection(asyncio.Protocol):
+    """One connection of the cache's pool: commands pipelined, replies matched in order.
+
+    Each command has a callback, called as callback(value, error) with its reply (error a
+    RedisReplyError) or with the connection's failure; callbacks, not futures, so that a
+    request's lookup costs no extra turn of the event loop. A command is written at once
+    (requests for one key share its GET, so there is little to batch, and a turn saved is
+    latency saved). Any error (the connection lost, bytes that are not RESP, a reply not asked
+    for) fails every command waiting and drops the connection; the pool makes a new one.
+    """
+
+    def __init__(self, pool):
+        self.pool = pool
+        self.transport = None
+        self.buffer = bytearray()
+        self.waiting = collections.deque()  # (callback, loop time sent)
+        self.failed = False
+
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def send(self, command, callback):
+        """Write one encoded command; callback(value, error) gets its reply."""
+        self.waiting.append((callback, self.pool.loop.time()))
+        self.transport.write(command)
+
+    @staticmethod
+    def _call(callback, value, error):
+        try:
+            callback(value, error)
+        except Exception:  # pylint: disable=broad-exception-caught
+            # A bug answering one request must not break the connection the others wait on.
+            LOG.exception("cache: a reply's callback failed")
+
+    def data_received(self, data):
+        buf = self.buffer
+        buf += data
+        pos = 0
+        try:
+            while self.waiting:
+                parsed = parse_reply(buf, pos)
+                if parsed is None:
+                    break
+                value, pos = parsed
+                callback = self.waiting.popleft()[0]
+                if isinstance(value, RedisReplyError):
+                    self._call(callback, None, value)
+                else:
+                    self._call(callback, value, None)
+        except ValueError as exc:
+            self.fail(CacheUnavailable("Redis sent bytes that are not RESP: %s" % exc))
+            return
+        if pos:
+            del buf[:pos]
+        if buf and not self.waiting:
+            self.fail(CacheUnavailable("Redis sent a reply nothing asked for"))
+
+    def connection_lost(self, exc):
+        self.transport = None
+        self.fail(CacheUnavailable("connection to Redis lost: %s" % describe_error(exc) if exc else "Redis closed the connection"))
+
+    def fail(self, exc):
+        """Drop the connection; every command waiting on it fails with exc."""
+        if self.failed:
+            return
+        self.failed = True
+        waiting, self.waiting = self.waiting, collections.deque()
+        for callback, _sent in waiting:
+            self._call(callback, None, exc)
+        if self.transport is not None:
+            self.transport.abort()
+        self.pool.lost(self, exc)
+
+
+class CacheLookup:
+    """One GET of a key, shared by every request that asks for the key while it is in flight.
+
+    Called with the reply (the GET's callback), it calls each waiter; ``body`` is the evaluation
+    the first request of a miss made and stored, which the others answer with.
+    """
+
+    __slots__ = ("key", "done", "value", "error", "waiters", "body")
+
+    def __init__(self, key):
+        self.key = key
+        self.done = False
+        self.value = None
+        self.error = None
+        self.waiters = []
+        self.body = None
+
+    def __call__(self, value, error):
+        self.done = True
+        self.value = value
+        self.error = error
+        waiters, self.waiters = self.waiters, []
+        for waiter in waiters:
+            waiter()
+
+
+class RedisCache:
+    """The compliance cache: a pool of persistent connections to one Redis dependency.
+
+    get() never waits for a connection: with none ready it returns False at once (the
+    request is evaluated and counted as a cache error). A keeper task reconnects (with
+    backoff, AUTH when the dependency has a password) and fails any command older
+    than ``timeout``, so that no request waits for Redis longer than about 1.5 x that.
+    """
+
+    def __init__(self, dep, ttl, timeout, size):
+        self.dep = dep
+        self.ttl_ms = str(max(1, int(round(ttl * 1000))))
+        self.timeout = timeout
+        self.connect_timeout = max(1.0, timeout)
+        self.size = size
+        self.loop = None
+        self.ready = []
+        self.connecting = 0
+        self.turn = 0
+        self.retry_at = 0.0
+        self.backoff = 0.1
+        self.keeper = None
+        self.connects = set()  # reconnect tasks in progress (referenced until done)
+        self.closed = False
+        self.up = None
+        self.hits = 0
+        self.misses = 0
+        self.errors = {"get": 0, "set": 0}
+
+    def where(self):
+        return "%s (%s:%d)" % (self.dep["name"], self.dep["host"], self.dep["port"])
+
+    def _state(self, up, error=None):
+        if up != self.up:
+            self.up = up
+            if up:
+                LOG.info("cache: connected to Redis %s", self.where())
+            else:
+                LOG.warning("cache: Redis %s unavailable, evaluating every request: %s", self.where(), error)
+
+    async def start(self):
+        """Open the pool (bounded by the connect timeout; failures leave it to the keeper)."""
+        self.loop = asyncio.get_running_loop()
+        await asyncio.gather(*(self._connect() for _index in range(self.size)))
+        self.keeper = self.loop.create_task(self._keep())
+
+    async def _connect(self):
+        self.connecting += 1
+        conn = None
+        try:
+            _transport, conn = await asyncio.wait_for(
+                self.loop.create_connection(lambda: RedisConnection(self), self.dep["host"], self.dep["port"]), self.connect_timeout)
+            if self.dep.get("login_password"):
+                args = ("AUTH", self.dep["login_user"], self.dep["login_password"]) if self.dep.get("login_user") \
+                    else ("AUTH", self.dep["login_password"])
+                future, resolve = _reply_future(self.loop)
+                conn.send(redis_command(*args), resolve)
+                await asyncio.wait_for(future, self.connect_timeout)
+            if self.closed or conn.failed:
+                raise CacheUnavailable("connection closed while opening it")
+            self.ready.append(conn)
+            self.backoff = 0.1
+            self._state(True)
+        except asyncio.CancelledError:
+            if conn is not None:
+                conn.fail(CacheUnavailable("cache closed"))
+            raise
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            # Refused, timed out, AUTH refused: the cache is down until the keeper reconnects.
+            if conn is not None:
+                conn.fail(CacheUnavailable(describe_error(exc)))
+            self.retry_at = self.loop.time() + self.backoff
+            self.backoff = min(2.0, self.backoff * 2)
+            if not self.ready and not self.closed:
+                self._state(False, "no answer within %gs" % self.connect_timeout if isinstance(exc, asyncio.TimeoutError) else describe_error(exc))
+        finally:
+            self.connecting -= 1
+
+    async def _keep(self):
+        interval = min(0.1, self.timeout / 2.0)
+        while not self.closed:
+            await asyncio.sleep(interval)
+            now = self.loop.time()
+            for conn in list(self.ready):
+                if conn.waiting and now - conn.waiting[0][1] > self.timeout:
+                    conn.fail(CacheUnavailable("Redis did not answer within %gs" % self.timeout))
+            if len(self.ready) + self.connecting < self.size and now >= self.retry_at:
+                task = self.loop.create_task(self._connect())
+                self.connects.add(task)
+                task.add_done_callback(self.connects.discard)
+
+    def lost(self, conn, exc):
+        if conn in self.ready:
+            self.ready.remove(conn)
+            if not self.ready and not self.closed:
+                self._state(False, describe_error(exc))
+
+    def _pick(self):
+        """The next ready connection round the pool; None when none is ready."""
+        ready = self.ready
+        if not ready:
+            return None
+        self.turn = (self.turn + 1) % len(ready)
+        return ready[self.turn]
+
+    def get(self, command, callback):
+        """Send a GET whose reply goes to callback(value, error); False when no connection is ready."""
+        conn = self._pick()
+        if conn is None:
+            return False
+        conn.send(command, callback)
+        return True
+
+    def store(self, key, value):
+        """SET key value with the TTL; a failure is counted, never waited for."""
+        conn = self._pick()
+        if conn is None:
+            self.errors["set"] += 1
+            return
+        conn.send(redis_command("SET", key, value, "PX", self.ttl_ms), self._stored)
+
+    def _stored(self, _value, error):
+        if error is not None:
+            self.errors["set"] += 1
+
+    def counters(self):
+        return {"hits": self.hits, "misses": self.misses, "errors": dict(self.errors), "connections": len(self.ready)}
+
+    def close(self):
+        self.closed = True
+        if self.keeper is not None:
+            self.keeper.cancel()
+        for task in list(self.connects):
+            task.cancel()
+        for conn in list(self.ready):
+            conn.fail(CacheUnavailable("cache closed"))
+
+
+# ---------------------------------------------------------------------------
 # Metrics
 # ---------------------------------------------------------------------------
 
@@ -581,7 +941,7 @@ class Metrics:
         hist[0][bisect.bisect_left(HISTOGRAM_BUCKETS, seconds)] += 1
         hist[1] += seconds
 
-    def render(self, service, version, reported_hash, expected_hash, healthy, dependencies, in_flight=0):
+    def render(self, service, version, reported_hash, expected_hash, healthy, dependencies, in_flight=0, cache=None):
         svc = 'service="%s"' % escape_label(service)
         out = [
             "# HELP acgs_service_up 1 when the service is healthy (every required dependency up), else 0.",
@@ -606,6 +966,18 @@ class Metrics:
         out += ["# HELP acgs_errors_total HTTP requests answered with a 5xx status.", "# TYPE acgs_errors_total counter"]
         for endpoint, count in self.errors.items():
             out.append('acgs_errors_total{%s,endpoint="%s"} %d' % (svc, escape_label(endpoint), count))
+        if cache is not None:
+            out += ["# HELP acgs_cache_hits_total Compliance requests answered from the Redis cache.",
+                    "# TYPE acgs_cache_hits_total counter", "acgs_cache_hits_total{%s} %d" % (svc, cache["hits"]),
+                    "# HELP acgs_cache_misses_total Compliance requests the cache had no entry for (evaluated and stored).",
+                    "# TYPE acgs_cache_misses_total counter", "acgs_cache_misses_total{%s} %d" % (svc, cache["misses"]),
+                    "# HELP acgs_cache_errors_total Cache operations that failed (Redis unreachable, slow or erring); "
+                    "a failed get's request was evaluated and answered.",
+                    "# TYPE acgs_cache_errors_total counter"]
+            for operation, count in sorted(cache["errors"].items()):
+                out.append('acgs_cache_errors_total{%s,operation="%s"} %d' % (svc, operation, count))
+            out += ["# HELP acgs_cache_connections Open connections of the cache's pool to Redis.",
+                    "# TYPE acgs_cache_connections gauge", "acgs_cache_connections{%s} %d" % (svc, cache["connections"])]
         out += ["# HELP acgs_response_time_seconds Time from a request's arrival to its response.",
                 "# TYPE acgs_response_time_seconds histogram"]
         for endpoint, (counts, total) in self.histograms.items():
@@ -702,6 +1074,7 @@ class HttpConnection(asyncio.Protocol):
         self.buffer = bytearray()
         self.pending = collections.deque()
         self.worker = None
+        self.lookup = None  # the CacheLookup the first pending request waits for
         self.closing = False
 
     # asyncio callbacks
@@ -760,7 +1133,7 @@ class HttpConnection(asyncio.Protocol):
     # request processing
 
     def busy(self):
-        return bool(self.pending or self.worker is not None or self.buffer)
+        return bool(self.pending or self.worker is not None or self.lookup is not None or self.buffer)
 
     def close(self):
         self.closing = True
@@ -768,13 +1141,35 @@ class HttpConnection(asyncio.Protocol):
             self.transport.close()
 
     def _run(self):
-        if self.worker is not None or not self.pending:
+        if self.worker is not None or self.lookup is not None or not self.pending:
             return
         if self.service.faults["latency_ms"] > 0:
             self.worker = asyncio.get_running_loop().create_task(self._work())
             return
+        service = self.service
         while self.pending and self.transport is not None:
-            self._answer(self.pending.popleft())
+            request = self.pending.popleft()
+            response = self._respond(request)
+            if isinstance(response, CacheLookup):
+                if not response.done:
+                    # Still pending; answered (in order) when Redis replies, fails, or the cache's timeout passes.
+                    self.pending.appendleft(request)
+                    self.lookup = response
+                    response.waiters.append(self._looked_up)
+                    return
+                response = service.finish(response)
+            self._answer(request, response)
+
+    def _looked_up(self):
+        lookup, self.lookup = self.lookup, None
+        response = self.service.finish(lookup)
+        if self.transport is None or not self.pending:
+            return
+        self._answer(self.pending.popleft(), response)
+        self._run()
+        if self.transport is not None and not self.busy() and self.service.draining:
+            self.close()
+        self.service.connection_done(None)
 
     async def _work(self):
         try:
@@ -785,22 +1180,39 @@ class HttpConnection(asyncio.Protocol):
                     await asyncio.sleep(delay)  # the injected latency fault
                 if self.transport is None:
                     break
-                self._answer(self.pending.popleft())
+                request = self.pending.popleft()
+                response = self._respond(request)
+                if isinstance(response, CacheLookup):
+                    if not response.done:
+                        self.pending.appendleft(request)
+                        waiter, resolve = _reply_future(asyncio.get_running_loop())
+                        response.waiters.append(lambda: resolve(None, None))
+                        await waiter
+                        if self.transport is None:
+                            break
+                        self.pending.popleft()
+                    response = self.service.finish(response)
+                self._answer(request, response)
         finally:
             self.worker = None
             if self.transport is not None and not self.busy() and self.service.draining:
                 self.close()
             self.service.connection_done(None)
 
-    def _answer(self, request):
-        method, target, keep_alive, started = request
-        service = self.service
+    def _respond(self, request):
+        """The response to request, or a CacheLookup to finish once Redis answered."""
+        method, target = request[0], request[1]
         if method is None:
-            status, endpoint, headers, body = service.error_response(target.status, target.message)
+            return self.service.error_response(target.status, target.message)
+        return self.service.respond(method, target.split("?", 1)[0])
+
+    def _answer(self, request, response):
+        method, _target, keep_alive, started = request
+        service = self.service
+        status, endpoint, headers, body = response
+        if method is None:
             method_label, head_only, keep_alive = "OTHER", False, False
         else:
-            path = target.split("?", 1)[0]
-            status, endpoint, headers, body = service.respond(method, path)
             method_label = method if method in KNOWN_METHODS else "OTHER"
             head_only = method == "HEAD"
         if service.draining and not self.pending:
@@ -830,6 +1242,14 @@ class Service:
         self.fault_counts = {}
         self.reported_hash = self.expected_hash
         self.common_headers = b""
+        self.cache = None
+        cache = config["cache"]
+        if cache["dependency"] is not None:
+            dep = [d for d in config["dependencies"] if d["name"] == cache["dependency"]][0]
+            self.cache = RedisCache(dep, cache["ttl"], cache["timeout"], cache["pool_size"])
+        self.cache_key = None
+        self.cache_get = None
+        self.cache_lookup = None  # the GET in flight, shared
         self._apply_identity()
         self.metrics = Metrics()
         self.monitor = DependencyMonitor(self.name, config["dependencies"], config["check_timeout"],
@@ -851,6 +1271,10 @@ class Service:
         self.reported_hash = wrong_hash_for(self.expected_hash) if self.faults["wrong_hash"] else self.expected_hash
         self.common_headers = ("Server: acgs-reference-service\r\nX-Constitutional-Hash: %s\r\nX-ACGS-Version: %s\r\n" % (
             self.reported_hash, self.version.replace("\r", "").replace("\n", ""))).encode("utf-8")
+        # The cached evaluation is of this name, version and reported hash: a slot with the
+        # wrong_hash fault (or another release) never answers with another one's entry.
+        self.cache_key = "acgs:%s:compliance:%s:%s" % (self.name, self.version, self.reported_hash)
+        self.cache_get = redis_command("GET", self.cache_key)
 
     def _injected_error(self, endpoint):
         """error_rate, spread evenly over each endpoint's requests: request n fails when
@@ -917,17 +1341,50 @@ class Service:
         if endpoint == METRICS_PATH:
             in_flight = sum(len(connection.pending) for connection in self.connections)
             text = self.metrics.render(self.name, self.version, self.reported_hash, self.expected_hash,
-                                       self.healthy(), self.monitor.results, in_flight)
+                                       self.healthy(), self.monitor.results, in_flight,
+                                       cache=self.cache.counters() if self.cache is not None else None)
             return 200, endpoint, b"Content-Type: " + METRICS_TYPE.encode("ascii") + b"\r\n", text.encode("utf-8")
         if self._injected_error(endpoint):
             return self.error_response(500, "injected fault: error_rate", endpoint)
         if endpoint == HEALTH_PATH:
             return self.health(endpoint)
-        return self._json(200, endpoint, {
+        if self.cache is None:
+            return 200, endpoint, COMPLIANCE_HEADERS[None], self.evaluate_compliance()
+        lookup = self.cache_lookup
+        if lookup is None or lookup.done or lookup.key != self.cache_key:
+            # No GET of the key in flight: send one; requests arriving before its reply share it.
+            lookup = CacheLookup(self.cache_key)
+            if not self.cache.get(self.cache_get, lookup):
+                self.cache.errors["get"] += 1
+                return 200, endpoint, COMPLIANCE_HEADERS["error"], self.evaluate_compliance()
+            self.cache_lookup = lookup
+        return lookup
+
+    def evaluate_compliance(self):
+        """The compliance status body: the work the cache saves."""
+        return json.dumps({
             "status": "success", "version": self.version,
             "data": {"constitutional_hash": self.reported_hash, "compliant": self.reported_hash == self.expected_hash,
                      "service": self.name, "version": self.version},
-        })
+        }, separators=(",", ":")).encode("utf-8")
+
+    def finish(self, lookup):
+        """The compliance response once its cache lookup is done: a hit is served as stored,
+        a miss is evaluated and stored, a failed lookup is evaluated and counted as an error."""
+        cache = self.cache
+        if lookup.error is None:
+            value = lookup.value
+            if isinstance(value, bytes) and value:
+                cache.hits += 1
+                return 200, COMPLIANCE_PATH, COMPLIANCE_HEADERS["hit"], value
+            cache.misses += 1
+            if lookup.body is None:
+                lookup.body = self.evaluate_compliance()
+                if lookup.key == self.cache_key:  # not when SIGHUP changed the identity meanwhile
+                    cache.store(lookup.key, lookup.body)
+            return 200, COMPLIANCE_PATH, COMPLIANCE_HEADERS["miss"], lookup.body
+        cache.errors["get"] += 1
+        return 200, COMPLIANCE_PATH, COMPLIANCE_HEADERS["error"], self.evaluate_compliance()
 
     def health(self, endpoint=HEALTH_PATH):
         healthy = self.healthy()
@@ -954,14 +1411,18 @@ class Service:
             loop.add_signal_handler(signal.SIGINT, self.request_stop, "SIGINT")
             loop.add_signal_handler(signal.SIGHUP, self.reload)
         await self.monitor.check_all()
+        if self.cache is not None:
+            await self.cache.start()
         self.last_healthy = self.healthy()
         self.server = await loop.create_server(lambda: HttpConnection(self), self.config["listen_host"],
                                                self.config["listen_port"], reuse_address=True, backlog=1024)
         self.port = self.server.sockets[0].getsockname()[1]
         self.monitor_task = loop.create_task(self.monitor.run())
-        LOG.info("started %s %s on %s:%d (hash %s, %s, %d dependencies, faults %s)", self.name, self.version,
+        cache = self.config["cache"]
+        LOG.info("started %s %s on %s:%d (hash %s, %s, %d dependencies, faults %s, %s)", self.name, self.version,
                  self.config["listen_host"], self.port, self.reported_hash, "healthy" if self.last_healthy else "unhealthy",
-                 len(self.config["dependencies"]), json.dumps(self.faults, sort_keys=True))
+                 len(self.config["dependencies"]), json.dumps(self.faults, sort_keys=True),
+                 "compliance cached in %s for %gs" % (cache["dependency"], cache["ttl"]) if self.cache is not None else "no cache")
         return self.port
 
     def request_stop(self, reason):
@@ -1012,6 +1473,8 @@ class Service:
             except asyncio.CancelledError:
                 pass
         self.monitor.close()
+        if self.cache is not None:
+            self.cache.close()
         LOG.info("stopped %s after %.3fs of draining", self.name, time.monotonic() - started)
 
 
@@ -1022,6 +1485,8 @@ async def serve(config, config_path):
     except OSError as exc:
         LOG.error("cannot listen on %s:%s: %s", config["listen_host"], config["listen_port"], exc)
         service.monitor.close()
+        if service.cache is not None:
+            service.cache.close()
         return 1
     await service.stop_requested.wait()
     await service.drain()

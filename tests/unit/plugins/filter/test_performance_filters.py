@@ -11,6 +11,7 @@ import pytest
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.acgs.platform.plugins.filter.performance_cache_hit_rate import performance_cache_hit_rate
 from ansible_collections.acgs.platform.plugins.filter.performance_html import performance_html
 from ansible_collections.acgs.platform.plugins.filter.performance_kpis import performance_kpis
 from ansible_collections.acgs.platform.plugins.filter.performance_series import performance_series
@@ -37,3 +38,14 @@ def test_html_filter_needs_a_report():
     with pytest.raises(AnsibleFilterError):
         performance_html(["not", "a", "report"])
     assert "<svg" in performance_html({"mode": "load", "slices": [], "kpis": []})
+
+
+def test_cache_hit_rate_filter_measures_and_reports_bad_input_as_a_filter_error():
+    sample = [{"metric": {"service": "ec-service"}, "value": [1, "99"]}]
+    measured = performance_cache_hit_rate({"hits": sample, "misses": [{"metric": {"service": "ec-service"}, "value": [1, "1"]}],
+                                           "errors": None})
+    assert measured["value"] == 99.0 and measured["prometheus"]["services"]["ec-service"]["misses"] == 1
+    with pytest.raises(AnsibleFilterError, match="input must be a dict"):
+        performance_cache_hit_rate(["hits"])
+    with pytest.raises(AnsibleFilterError, match="not a Prometheus vector sample"):
+        performance_cache_hit_rate({"misses": [{"value": None}]})

@@ -110,6 +110,43 @@ def test_evaluate_lists_failed_and_unmeasured_in_the_runbooks_order():
         perf.evaluate({}, {})
 
 
+def vector(**values):
+    return [{"metric": {"service": name.replace("_", "-")}, "value": [1795846000.5, str(v)]} for name, v in values.items()]
+
+
+def test_cache_hit_rate_from_the_services_counters_with_redis_beside_it():
+    measured = perf.cache_hit_rate(
+        {"hits": vector(auth_service=900.4, ec_service=1000), "misses": vector(auth_service=10, ec_service="NaN"),
+         "errors": vector(auth_service=90, ec_service=0)},
+        {"keyspace_hits": 5, "keyspace_misses": 5}, {"keyspace_hits": 1905, "keyspace_misses": 25})
+    # Failed lookups count against the rate: 1900 of 2000.
+    assert measured["value"] == 95.0
+    assert measured["prometheus"]["lookups"] == 2000 and measured["prometheus"]["errors"] == 90
+    assert measured["prometheus"]["services"]["auth-service"] == {"hits": 900, "misses": 10, "errors": 90, "hit_rate_percent": 90.0}
+    assert measured["prometheus"]["services"]["ec-service"]["hit_rate_percent"] == 100.0
+    assert measured["source"].startswith("Prometheus: ") and "auth-service 90.0%" in measured["source"]
+    assert measured["redis"] == {"hits": 1900, "misses": 20, "lookups": 1920, "hit_rate_percent": 98.96, "note": ""}
+    assert "Redis INFO beside it: 98.96% of 1920" in measured["source"] and measured["note"] == ""
+    # The verdict the KPI gets from it.
+    assert perf.kpi("cache_hit_rate_percent", measured["value"], 85)["status"] == "passed"
+    assert perf.kpi("cache_hit_rate_percent", perf.cache_hit_rate({"hits": vector(a=1), "errors": vector(a=9)})["value"], 85)["passed"] is False
+
+
+def test_cache_hit_rate_falls_back_to_redis_then_says_why_not():
+    measured = perf.cache_hit_rate(None, {"keyspace_hits": 10, "keyspace_misses": 0}, {"keyspace_hits": 40, "keyspace_misses": 10})
+    assert measured["value"] == 75.0 and measured["source"].startswith("Redis INFO") and "every client" in measured["note"]
+    # Services with a cache that saw nothing: not measured, named.
+    idle = perf.cache_hit_rate({"hits": vector(pgc_service=0), "misses": vector(pgc_service=0)}, {}, {})
+    assert idle["value"] is None and "pgc-service" in idle["note"]
+    # Nothing at all; Redis restarted (its counters went down): not measured, with why.
+    none = perf.cache_hit_rate({}, {"keyspace_hits": 50, "keyspace_misses": 5}, {"keyspace_hits": 3, "keyspace_misses": 1})
+    assert none["value"] is None and "nothing uses Redis as a cache" in none["note"] and "went down" in none["note"]
+    assert none["redis"]["lookups"] is None
+    assert perf.cache_hit_rate()["redis"]["note"] == "Redis's INFO was not read before and after the load"
+    with pytest.raises(perf.PerformanceError, match="cache hits"):
+        perf.cache_hit_rate({"hits": [{"metric": {}, "value": "x"}]})
+
+
 def test_stress_steps_and_outcome():
     assert perf.step_verdict({"p95_ms": 10, "error_rate_percent": 0}, {"p95_ms": 500, "error_rate_percent": 1}) == (True, [])
     assert perf.step_verdict({"p95_ms": 600, "error_rate_percent": None}, {"error_rate_percent": 1, "p95_ms": 500}) == \

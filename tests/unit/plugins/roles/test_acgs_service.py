@@ -26,10 +26,12 @@ import sys
 import threading
 import time
 
+import shutil
+
 import pytest
 
 from ansible_collections.acgs.platform.plugins.module_utils.catalog import CONSTITUTIONAL_HASH
-from ansible_collections.acgs.platform.tests.unit.plugins.test_support.fault_servers import free_port
+from ansible_collections.acgs.platform.tests.unit.plugins.test_support.fault_servers import RedisServer, free_port
 
 SERVICE_PATH = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'roles', 'services', 'files', 'acgs_service.py'))
 HASH = CONSTITUTIONAL_HASH
@@ -438,6 +440,88 @@ def test_validate_config_empty_credentials_mean_none():
 def test_validate_config_rejects_a_non_object():
     with pytest.raises(acgs.ConfigError, match="top level"):
         acgs.validate_config(["name"])
+
+
+def test_validate_config_cache_defaults_and_its_redis_dependency():
+    redis = {"name": "redis", "type": "redis", "host": "h", "port": 1}
+    nats = {"name": "nats", "type": "nats", "host": "h", "port": 2}
+    raw = {"name": "a", "listen_port": 1, "constitutional_hash": HASH}
+    # No Redis dependency: no cache, whatever the section says.
+    assert acgs.validate_config(dict(raw, dependencies=[nats]))["cache"] == {
+        "ttl": 5.0, "timeout": 0.2, "pool_size": 2, "dependency": None}
+    # A Redis dependency: the cache uses the first one, or the one named.
+    other = dict(redis, name="redis-b", port=3)
+    assert acgs.validate_config(dict(raw, dependencies=[nats, redis, other]))["cache"]["dependency"] == "redis"
+    cache = acgs.validate_config(dict(raw, dependencies=[redis, other], cache={"dependency": "redis-b", "ttl": 1, "pool_size": 4}))["cache"]
+    assert cache == {"ttl": 1.0, "timeout": 0.2, "pool_size": 4, "dependency": "redis-b"}
+    # ttl 0 turns it off.
+    assert acgs.validate_config(dict(raw, dependencies=[redis], cache={"ttl": 0}))["cache"]["dependency"] is None
+
+
+@pytest.mark.parametrize("cache, key", [
+    ({"ttl": -1}, "'cache.ttl'"),
+    ({"ttl": "5"}, "'cache.ttl'"),
+    ({"timeout": 0}, "'cache.timeout'"),
+    ({"pool_size": 0}, "'cache.pool_size'"),
+    ({"pool_size": 2.5}, "'cache.pool_size'"),
+    ({"pool_size": True}, "'cache.pool_size'"),
+    ({"dependency": "nats"}, "'cache.dependency'"),
+    ({"dependency": "elsewhere"}, "'cache.dependency'"),
+    ({"tll": 5}, "'cache.tll'"),
+    ([], "'cache'"),
+])
+def test_validate_config_cache_names_the_bad_key(cache, key):
+    raw = {"name": "a", "listen_port": 1, "constitutional_hash": HASH, "cache": cache, "dependencies": [
+        {"name": "redis", "type": "redis", "host": "h", "port": 1}, {"name": "nats", "type": "nats", "host": "h", "port": 2}]}
+    with pytest.raises(acgs.ConfigError) as info:
+        acgs.validate_config(raw)
+    assert key in str(info.value)
+    if key == "'cache.dependency'":
+        assert "redis dependencies: redis" in str(info.value)
+
+
+@pytest.mark.parametrize("data, value, end", [
+    (b"+OK\r\n", b"OK", 5),
+    (b":42\r\n", 42, 5),
+    (b"$5\r\nhello\r\n", b"hello", 11),
+    (b"$0\r\n\r\n", b"", 6),
+    (b"$-1\r\n", None, 5),
+    (b"$4\r\na\r\nb\r\n", b"a\r\nb", 10),  # a bulk string may hold CRLF
+    (b"*2\r\n$1\r\na\r\n:7\r\n", [b"a", 7], 15),
+    (b"*-1\r\n", None, 5),
+    (b"*0\r\n", [], 4),
+])
+def test_parse_reply_values(data, value, end):
+    assert acgs.parse_reply(data) == (value, end)
+    assert acgs.parse_reply(bytearray(b"+X\r\n" + data), 4) == (value, end + 4)
+    # Every proper prefix is incomplete, never a wrong value.
+    for cut in range(len(data)):
+        assert acgs.parse_reply(data[:cut]) is None
+
+
+def test_parse_reply_errors_and_pipelines():
+    value, end = acgs.parse_reply(b"-WRONGPASS invalid username-password pair\r\n+OK\r\n")
+    assert isinstance(value, acgs.RedisReplyError) and str(value) == "WRONGPASS invalid username-password pair"
+    assert acgs.describe_error(value) == "WRONGPASS invalid username-password pair"
+    assert acgs.parse_reply(b"-WRONGPASS invalid username-password pair\r\n+OK\r\n", end) == (b"OK", end + 5)
+    for bad in (b"?what\r\n", b"$x\r\n", b":1.5\r\n", b"$2\r\nabcd\r\n"):
+        with pytest.raises(ValueError):
+            acgs.parse_reply(bad)
+
+
+def test_metrics_render_cache_counters_only_with_a_cache():
+    metrics = acgs.Metrics()
+    assert "acgs_cache" not in metrics.render("s", "1.0", HASH, HASH, True, {})
+    cache = {"hits": 90, "misses": 7, "errors": {"get": 3, "set": 1}, "connections": 2}
+    text = metrics.render("auth-service", "1.0", HASH, HASH, True, {}, cache=cache)
+    assert metric_value(text, "acgs_cache_hits_total", service="auth-service") == 90
+    assert metric_value(text, "acgs_cache_misses_total", service="auth-service") == 7
+    assert metric_value(text, "acgs_cache_errors_total", service="auth-service", operation="get") == 3
+    assert metric_value(text, "acgs_cache_errors_total", service="auth-service", operation="set") == 1
+    assert metric_value(text, "acgs_cache_connections", service="auth-service") == 2
+    for name, kind in (("acgs_cache_hits_total", "counter"), ("acgs_cache_misses_total", "counter"),
+                       ("acgs_cache_errors_total", "counter"), ("acgs_cache_connections", "gauge")):
+        assert "# TYPE %s %s\n" % (name, kind) in text
 
 
 def test_wrong_hash_is_valid_looking_and_different():
@@ -891,3 +975,165 @@ def test_fault_ignore_sigterm(start_service):
     assert service.proc.poll() is None
     service.proc.send_signal(signal.SIGKILL)
     assert service.wait_exit() == -signal.SIGKILL
+
+
+# ---------------------------------------------------------------------------
+# the compliance cache
+# ---------------------------------------------------------------------------
+
+needs_redis = pytest.mark.skipif(not (shutil.which("redis-server") and shutil.which("redis-cli")), reason="redis-server is not installed")
+COMPLIANCE = "/api/v1/compliance/status"
+REDIS_SECRET = "cache-test-secret"
+
+
+def redis_cli(redis, *args):
+    result = subprocess.run(["redis-cli", "-p", str(redis.port), "-a", REDIS_SECRET, "--no-auth-warning"] + list(args),
+                            capture_output=True, timeout=10, check=True)
+    return result.stdout.decode("utf-8").strip()
+
+
+def keyspace_counters(redis):
+    info = dict(line.split(":", 1) for line in redis_cli(redis, "INFO", "stats").splitlines() if ":" in line)
+    return int(info["keyspace_hits"]), int(info["keyspace_misses"])
+
+
+def cache_counters(port):
+    text = get(port, "/metrics")[2].decode()
+    return (metric_value(text, "acgs_cache_hits_total"), metric_value(text, "acgs_cache_misses_total"),
+            metric_value(text, "acgs_cache_errors_total", operation="get"))
+
+
+def redis_dependency(port, password=REDIS_SECRET):
+    return {"name": "redis", "type": "redis", "required": True, "host": "127.0.0.1", "port": port, "login_password": password}
+
+
+@needs_redis
+def test_compliance_is_cached_in_redis_and_answered_without_it(start_service, tmp_path):
+    redis = RedisServer(REDIS_SECRET, tmp_path)
+    with redis:
+        service = start_service(base_config(dependencies=[redis_dependency(redis.port)], cache={"ttl": 30}))
+        port = service.port
+        key = "acgs:auth-service:compliance:0.1.0:" + HASH
+        assert "compliance cached in redis for 30s" in service.log_text()
+
+        # A miss: evaluated, answered, stored under the service's key with the TTL.
+        status, headers, body = get(port, COMPLIANCE)
+        assert status == 200 and headers["x-acgs-cache"] == "miss"
+        document = json.loads(body.decode())
+        assert document["data"]["constitutional_hash"] == HASH and document["data"]["compliant"] is True
+        assert document["data"]["service"] == "auth-service" and document["data"]["version"] == "0.1.0"
+        assert redis_cli(redis, "GET", key) == body.decode()
+        assert 0 < int(redis_cli(redis, "PTTL", key)) <= 30000
+
+        # Hits: the stored evaluation, byte for byte; Redis's own counters saw each lookup.
+        before = keyspace_counters(redis)
+        for _attempt in range(5):
+            status, headers, again = get(port, COMPLIANCE)
+            assert status == 200 and headers["x-acgs-cache"] == "hit" and again == body
+        after = keyspace_counters(redis)
+        assert (after[0] - before[0], after[1] - before[1]) == (5, 0)
+        # What Redis holds is what is served: the answer really comes from Redis.
+        planted = json.dumps({"status": "success", "data": {"constitutional_hash": HASH, "planted": True}})
+        redis_cli(redis, "SET", key, planted, "PX", "30000")
+        assert get(port, COMPLIANCE)[2].decode() == planted
+        # Gone from Redis (expired or flushed): evaluated and stored again.
+        redis_cli(redis, "DEL", key)
+        status, headers, body = get(port, COMPLIANCE)
+        assert headers["x-acgs-cache"] == "miss" and json.loads(body.decode())["data"]["compliant"] is True
+        assert poll(lambda: redis_cli(redis, "EXISTS", key) == "1", what="the evaluation stored again")
+        assert cache_counters(port) == (6, 2, 0)
+        text = get(port, "/metrics")[2].decode()
+        assert metric_value(text, "acgs_cache_connections") == 2
+        assert metric_value(text, "acgs_cache_errors_total", operation="set") == 0
+
+    # Redis down: /health says so (503, as before the cache); compliance is still answered.
+    poll(lambda: get(port, "/health")[0] == 503, what="/health 503 with redis down")
+    for _attempt in range(3):
+        began = time.monotonic()
+        status, headers, body = get(port, COMPLIANCE)
+        assert time.monotonic() - began < 1.0
+        assert status == 200 and headers["x-acgs-cache"] == "error"
+        assert json.loads(body.decode())["data"]["constitutional_hash"] == HASH
+    hits, misses, errors = cache_counters(port)
+    assert (hits, misses) == (6, 2) and errors >= 3
+    assert "cache: Redis redis (127.0.0.1:%d) unavailable" % redis.port in service.log_text()
+
+    # Back on the same port: the pool reconnects by itself.
+    with redis:
+        poll(lambda: get(port, COMPLIANCE)[1]["x-acgs-cache"] == "hit" or None, what="cache hits after redis came back")
+        poll(lambda: get(port, "/health")[0] == 200, what="/health 200 after redis came back")
+        assert service.log_text().count("cache: connected to Redis redis") == 2
+
+
+@needs_redis
+def test_compliance_cache_keys_follow_version_and_reported_hash(start_service, tmp_path):
+    with RedisServer(REDIS_SECRET, tmp_path) as redis:
+        config = base_config(dependencies=[redis_dependency(redis.port)])
+        service = start_service(config)
+        port = service.port
+        assert get(port, COMPLIANCE)[1]["x-acgs-cache"] == "miss"
+        assert get(port, COMPLIANCE)[1]["x-acgs-cache"] == "hit"
+        # SIGHUP to another version with the wrong_hash fault and a latency fault: its own key,
+        # never the correct hash's entry (nor the other way round); the slow path caches too.
+        config["version"] = "0.2.0"
+        config["faults"] = {"wrong_hash": True, "latency_ms": 20}
+        service.write_config(config)
+        service.proc.send_signal(signal.SIGHUP)
+        service.wait_log(r"SIGHUP: reloaded version=0\.2\.0")
+        status, headers, body = get(port, COMPLIANCE)
+        wrong = json.loads(body.decode())["data"]["constitutional_hash"]
+        assert status == 200 and headers["x-acgs-cache"] == "miss" and wrong != HASH
+        assert json.loads(body.decode())["data"]["compliant"] is False
+        status, headers, again = get(port, COMPLIANCE)
+        assert headers["x-acgs-cache"] == "hit" and again == body
+        keys = sorted(redis_cli(redis, "KEYS", "acgs:*").split())
+        assert keys == sorted(["acgs:auth-service:compliance:0.1.0:" + HASH, "acgs:auth-service:compliance:0.2.0:" + wrong])
+
+
+@needs_redis
+def test_concurrent_lookups_of_a_key_share_one_get(start_service, tmp_path):
+    with RedisServer(REDIS_SECRET, tmp_path) as redis:
+        service = start_service(base_config(dependencies=[redis_dependency(redis.port)], cache={"timeout": 10}))
+        port = service.port
+        assert get(port, COMPLIANCE)[1]["x-acgs-cache"] == "miss"
+        before = keyspace_counters(redis)
+        clients = [socket.create_connection(("127.0.0.1", port), timeout=10) for _index in range(6)]
+        redis.proc.send_signal(signal.SIGSTOP)
+        try:
+            for client in clients:
+                client.sendall(b"GET /api/v1/compliance/status HTTP/1.1\r\nHost: t\r\n\r\n")
+            # All six wait for the one GET sent for the first.
+            poll(lambda: _in_flight(port) == 6, what="six compliance requests waiting for Redis")
+        finally:
+            redis.proc.send_signal(signal.SIGCONT)
+        try:
+            answers = [read_response(client) for client in clients]
+        finally:
+            for client in clients:
+                client.close()
+        assert [(a[0], a[1]["x-acgs-cache"]) for a in answers] == [(200, "hit")] * 6
+        after = keyspace_counters(redis)
+        assert (after[0] - before[0], after[1] - before[1]) == (1, 0)
+        assert cache_counters(port) == (6, 1, 0)
+
+
+def test_compliance_cache_lookup_is_bounded_when_redis_does_not_answer(start_service, peers):
+    silent = peers(RedisHandler, silent=True)
+    service = start_service(base_config(check_timeout=0.3, dependencies=[
+        {"name": "redis", "type": "redis", "host": "127.0.0.1", "port": silent.port}], cache={"timeout": 0.2}))
+    for _attempt in range(4):
+        began = time.monotonic()
+        status, headers, body = get(service.port, COMPLIANCE)
+        assert time.monotonic() - began < 1.0
+        assert status == 200 and headers["x-acgs-cache"] == "error"
+        assert json.loads(body.decode())["data"]["constitutional_hash"] == HASH
+    assert cache_counters(service.port) == (0, 0, 4)
+
+
+def test_no_cache_without_a_redis_dependency(start_service):
+    service = start_service(base_config())
+    status, headers, body = get(service.port, COMPLIANCE)
+    assert status == 200 and "x-acgs-cache" not in headers
+    assert json.loads(body.decode())["data"]["constitutional_hash"] == HASH
+    assert "acgs_cache" not in get(service.port, "/metrics")[2].decode()
+    assert "no cache" in service.log_text()
