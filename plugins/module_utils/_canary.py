@@ -4,13 +4,16 @@
 """Private: the step and decision logic of a canary rollout (pure functions).
 
 The weight plan (clamped to the maximum, Flagger issue #189), the metrics of one
-analysis window from two ``show stat`` rows, the verdict of an analysis and what
-the rollout does next. Nothing here talks to HAProxy or sleeps. Not a public API.
+analysis window from two ``show stat`` rows or from the numbers Prometheus answered
+to the rendered query templates, the verdict of an analysis and what the rollout
+does next. Nothing here talks to HAProxy or Prometheus or sleeps. Not a public API.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
+
+import string
 
 from ansible_collections.acgs.platform.plugins.module_utils._errors import OperatorError
 from ansible_collections.acgs.platform.plugins.module_utils._haproxy_runtime import RESPONSE_CODES, counter
@@ -25,6 +28,23 @@ EXTEND = "extend"      # too few requests: analyse again at the same weight
 ROLLBACK = "rollback"  # failure_limit reached: all traffic back on stable now
 
 WEIGHT_MAX = 100
+
+# metrics_source prometheus: PromQL templates (Flagger's MetricTemplate), placeholders filled
+# with string.Template: ${backend}, ${server} (the canary server), ${stable}, ${service} and
+# ${interval} (the analysis window as a PromQL duration). The defaults read the per-server
+# series of HAProxy's built-in exporter, the same counters as metrics_source haproxy: requests
+# are responses of every class plus connection and response errors, errors are 5xx plus those
+# errors, response_time is HAProxy's rtime (average of the last 1024 requests) in seconds.
+PROMETHEUS_QUERY_NAMES = ("requests", "errors", "response_time")
+PLACEHOLDERS = ("backend", "server", "stable", "service", "interval")
+_SERVER = 'proxy="${backend}",server="${server}"'
+_FAILED = (" + sum(increase(haproxy_server_connection_errors_total{%s}[${interval}]))"
+           " + sum(increase(haproxy_server_response_errors_total{%s}[${interval}]))") % (_SERVER, _SERVER)
+DEFAULT_PROMETHEUS_QUERIES = {
+    "requests": "sum(increase(haproxy_server_http_responses_total{%s}[${interval}]))%s" % (_SERVER, _FAILED),
+    "errors": 'sum(increase(haproxy_server_http_responses_total{%s,code="5xx"}[${interval}]))%s' % (_SERVER, _FAILED),
+    "response_time": "max(haproxy_server_response_time_average_seconds{%s})" % _SERVER,
+}
 
 
 def plan_weights(initial_weight, step_weight, max_weight):
@@ -79,6 +99,15 @@ def validate(params):
         raise OperatorError("min_requests: must be 0 or more, got %s" % params["min_requests"])
     if params["max_extensions"] < 0:
         raise OperatorError("max_extensions: must be 0 or more, got %s" % params["max_extensions"])
+    if params.get("metrics_source") == "prometheus":
+        url = params.get("prometheus_url") or ""
+        if not (url.startswith("http://") or url.startswith("https://")):
+            raise OperatorError("prometheus_url: must be an http:// or https:// URL, got %r" % (url,))
+        if not params["prometheus_timeout"] > 0:
+            raise OperatorError("prometheus_timeout: must be more than 0 seconds, got %s" % params["prometheus_timeout"])
+        if params.get("service") is not None and not params["service"].strip():
+            raise OperatorError("service: must not be empty")
+        render_queries(params.get("prometheus_queries"), query_variables(params))
     for index, hook in enumerate(params.get("webhooks") or []):
         url = hook.get("url") or ""
         if not (url.startswith("http://") or url.startswith("https://")):
@@ -102,6 +131,93 @@ def window_metrics(before, after):
     rate = round(100.0 * (requests - errors) / requests, 2) if requests else None
     rtime = counter(after, "rtime") if requests else None
     return {"requests": requests, "errors": errors, "success_rate": rate, "response_time_ms": rtime}
+
+
+def promql_duration(seconds):
+    """A PromQL duration for ``seconds``: 30s, or 1500ms when not whole seconds."""
+    millis = max(1, int(round(float(seconds) * 1000)))
+    if millis % 1000 == 0:
+        return "%ds" % (millis // 1000)
+    return "%dms" % millis
+
+
+def _label_value(text):
+    """``text`` fit inside a PromQL double-quoted label value."""
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def query_variables(params):
+    """The placeholders' values: backend, server (the canary), stable, service and interval.
+
+    service is the ``service`` parameter, else the backend without a leading ``be_``
+    (the collection's HAProxy backends are ``be_<service>``).
+    """
+    backend = params["backend"] or ""
+    service = params.get("service") or (backend[3:] if backend.startswith("be_") else backend)
+    return {"backend": _label_value(backend), "server": _label_value(params["canary"] or ""),
+            "stable": _label_value(params["stable"] or ""), "service": _label_value(service),
+            "interval": promql_duration(params["interval"])}
+
+
+def render_queries(overrides, variables):
+    """{requests, errors, response_time: PromQL}: the defaults, overridden by ``overrides``, filled in.
+
+    Raises OperatorError naming ``prometheus_queries`` (or the query) for an unknown
+    query name, an empty template or an unknown or malformed placeholder.
+    """
+    templates = dict(DEFAULT_PROMETHEUS_QUERIES)
+    for name in sorted(overrides or {}):
+        if name not in PROMETHEUS_QUERY_NAMES:
+            raise OperatorError("prometheus_queries: unknown query %r; the queries are %s" % (name, ", ".join(PROMETHEUS_QUERY_NAMES)))
+        template = overrides[name]
+        if not isinstance(template, str) or not template.strip():
+            raise OperatorError("prometheus_queries.%s: must be a non-empty PromQL template, got %r" % (name, template))
+        templates[name] = template
+    known = ", ".join("${%s}" % key for key in PLACEHOLDERS)
+    rendered = {}
+    for name in PROMETHEUS_QUERY_NAMES:
+        try:
+            rendered[name] = string.Template(templates[name]).substitute(variables)
+        except KeyError as err:
+            raise OperatorError("prometheus_queries.%s: unknown placeholder ${%s}; the placeholders are %s"
+                                % (name, err.args[0], known))
+        except ValueError as err:
+            raise OperatorError("prometheus_queries.%s: %s (write $$ for a literal $; the placeholders are %s)"
+                                % (name, err, known))
+    return rendered
+
+
+def prometheus_metrics(answers, response_time_needed):
+    """(metrics, problem) of one analysis window from the Prometheus answers.
+
+    ``answers`` maps requests, errors and response_time to (value, error) as
+    _prometheus.instant_query returns them. The metrics are those window_metrics gives
+    for HAProxy's counters: requests and errors rounded to whole requests (``increase``
+    extrapolates), errors never more than requests, success_rate in percent (None
+    without requests), response_time_ms from seconds (None without requests). A
+    requests or errors query that failed or had no data - or the response_time query
+    when ``response_time_needed`` (max_response_time_ms is set) - is a problem: the
+    analysis cannot decide (``problem`` says why, metrics are all None).
+    """
+    problems = []
+    for name in PROMETHEUS_QUERY_NAMES:
+        value, error = answers.get(name, (None, "not asked"))
+        if error and (name != "response_time" or response_time_needed):
+            problems.append("%s query: %s" % (name, error))
+    if problems:
+        return {"requests": None, "errors": None, "success_rate": None, "response_time_ms": None}, "; ".join(problems)
+    requests = int(round(max(0.0, answers["requests"][0])))
+    errors = min(requests, int(round(max(0.0, answers["errors"][0]))))
+    rate = round(100.0 * (requests - errors) / requests, 2) if requests else None
+    seconds = answers.get("response_time", (None, None))[0]
+    rtime = int(round(max(0.0, seconds) * 1000)) if requests and seconds is not None else None
+    return {"requests": requests, "errors": errors, "success_rate": rate, "response_time_ms": rtime}, None
+
+
+def undecided(problem):
+    """(FAIL, reason) of an analysis that cannot decide (Prometheus unreachable, no data)."""
+    return FAIL, ("cannot decide: %s; an analysis that cannot decide counts as a failed analysis "
+                  "(as Flagger's failed checks)" % problem)
 
 
 def judge(metrics, success_threshold, max_response_time_ms, min_requests):

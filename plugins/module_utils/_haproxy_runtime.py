@@ -77,8 +77,11 @@ def parse_weight(text):
     return current, initial
 
 
-class Interrupted(Exception):
-    """SIGINT or SIGTERM while traffic is being moved: the caller puts it back."""
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM while traffic is being moved: the caller puts it back.
+
+    A BaseException, as KeyboardInterrupt: code that turns any Exception into a result
+    (the HTTP GET of a webhook or a Prometheus query) must not swallow the signal."""
 
     def __init__(self, signum):
         super(Interrupted, self).__init__(signum)

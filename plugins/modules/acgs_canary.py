@@ -18,11 +18,18 @@ description:
   - The weights go O(initial_weight), then +O(step_weight) at a time; the last step is clamped to O(max_weight),
     never above (10, 35, 60, 85, 100 with the defaults).
   - At each weight the module waits O(interval) seconds (a real wait, the analysis window) and analyses the
-    canary server's counters from C(show stat) over that window - responses by class (C(hrsp_5xx) and
-    connection and response errors are failures) and C(rtime). An analysis fails when the success rate is below
+    canary server's requests over that window - with O(metrics_source=haproxy) its counters from C(show stat)
+    (responses by class; C(hrsp_5xx) and connection and response errors are failures) and C(rtime); with
+    O(metrics_source=prometheus) the answers of Prometheus at O(prometheus_url) to three PromQL queries
+    (O(prometheus_queries)) evaluated at the end of the window. An analysis fails when the success rate is below
     O(success_threshold) or the response time is above O(max_response_time_ms); with fewer than O(min_requests)
     requests it is not a success - the step is extended, at most O(max_extensions) times, after which it
     counts as a failed analysis.
+  - With O(metrics_source=prometheus), an analysis that cannot decide - Prometheus does not answer within
+    O(prometheus_timeout), refuses a query, or a query has no data (no series, or fewer than two samples in the
+    window) - counts as a failed analysis, as Flagger's failed checks; the step's RV(steps[].reason) says why.
+    Before the rollout moves any traffic the module checks that Prometheus is online (it evaluates vector(1),
+    as Flagger) and accepts the three queries; if not, it fails with RV(outcome=failed) and changes nothing.
   - After O(failure_limit) failed analyses at one weight the module rolls back at once - canary weight 0,
     stable weight 100, canary server set to C(drain) - and returns RV(outcome=rolled_back).
   - When the analysis at the last weight passes, the canary is promoted - canary weight 100 (C(ready)),
@@ -89,7 +96,9 @@ options:
     type: float
     default: 95
   max_response_time_ms:
-    description: Maximum canary response time (HAProxy's C(rtime), average of the last 1024 requests) in ms; unset for no limit.
+    description:
+      - Maximum canary response time in ms - HAProxy's C(rtime) (average of the last 1024 requests), or with
+        O(metrics_source=prometheus) the answer of the V(response_time) query; unset for no limit.
     type: float
   failure_limit:
     description: Failed analyses at one weight before the rollback (Flagger's C(threshold)).
@@ -104,10 +113,49 @@ options:
     type: int
     default: 3
   metrics_source:
-    description: Where the analysis reads its metrics; V(haproxy) is the servers' counters from C(show stat).
+    description:
+      - Where the analysis reads its metrics.
+      - V(haproxy) - the canary server's counters from C(show stat), read before and after each window.
+      - V(prometheus) - the answers of Prometheus at O(prometheus_url) to O(prometheus_queries), asked at the end
+        of each window; by default the same per-server counters as scraped from HAProxy's built-in exporter.
     type: str
-    choices: [haproxy]
+    choices: [haproxy, prometheus]
     default: haproxy
+  prometheus_url:
+    description:
+      - Base URL of Prometheus's HTTP API, for O(metrics_source=prometheus) (ignored otherwise).
+      - Default C(http://127.0.0.1:9090), the Prometheus port of the collection's service catalog; the release role
+        passes C(acgs_canary_prometheus_url), roles/common's C(acgs_prometheus_url).
+    type: str
+  prometheus_queries:
+    description:
+      - PromQL templates that replace the default ones, by name, for O(metrics_source=prometheus) (as Flagger's
+        MetricTemplate); each must answer one number (a vector of one series, or a scalar).
+      - V(requests) - the canary's requests in the window; V(errors) - its failed ones (5xx, connection and
+        response errors); V(response_time) - its response time in B(seconds), a p95 or an average.
+      - "Placeholders (C($$) for a literal C($)): C(${backend}) O(backend), C(${server}) O(canary),
+        C(${stable}) O(stable), C(${service}) O(service), C(${interval}) O(interval) as a PromQL duration
+        (C(30s))."
+      - "The defaults read the canary server's series of HAProxy's built-in exporter (labels C(proxy) and
+        C(server)), the same counters as O(metrics_source=haproxy) - V(requests) is the C(sum) of the C(increase)
+        over the window of C(haproxy_server_http_responses_total), C(haproxy_server_connection_errors_total) and
+        C(haproxy_server_response_errors_total); V(errors) the same with only the C(code=\"5xx\") responses;
+        V(response_time) the C(max) of C(haproxy_server_response_time_average_seconds) (HAProxy's C(rtime)).
+        RV(queries) returns them filled in."
+      - An C(increase) over the window needs two samples in it - keep O(interval) at least twice Prometheus's
+        scrape interval (15 s in roles/prometheus), else queries have no data and analyses cannot decide.
+    type: dict
+    default: {}
+  prometheus_timeout:
+    description: Seconds each Prometheus query may take before the analysis counts as one that cannot decide.
+    type: float
+    default: 10
+  service:
+    description:
+      - Name of the service, for the C(${service}) placeholder of O(prometheus_queries) (for example to select the
+        services' own C(acgs_requests_total) series by their C(service) label).
+      - Default O(backend) without a leading C(be_).
+    type: str
   webhooks:
     description:
       - Gates, as Flagger's webhooks - a GET of O(webhooks[].url) must answer 2xx, else the rollout does not start
@@ -161,6 +209,33 @@ EXAMPLES = r"""
   register: canary
   failed_when: canary.outcome != 'promoted'
 
+- name: The same canary analysed from Prometheus (HAProxy's exporter series, scraped every 15 s)
+  acgs.platform.acgs_canary:
+    backend: be_auth-service
+    stable: auth-service-blue
+    canary: auth-service-green
+    metrics_source: prometheus
+    prometheus_url: http://127.0.0.1:9090
+    interval: 60
+  register: canary
+  failed_when: canary.outcome != 'promoted'
+
+- name: Prometheus with the services' own series, p95 from their histogram (the release label tells the canary)
+  acgs.platform.acgs_canary:
+    backend: be_auth-service
+    stable: auth-service-blue
+    canary: auth-service-green
+    metrics_source: prometheus
+    prometheus_url: http://prometheus.example.internal:9090
+    prometheus_timeout: 5
+    max_response_time_ms: 500
+    prometheus_queries:
+      requests: sum(increase(acgs_requests_total{service="${service}",release="0.3.0"}[${interval}]))
+      errors: sum(increase(acgs_errors_total{service="${service}",release="0.3.0"}[${interval}]))
+      response_time: >-
+        histogram_quantile(0.95, sum by (le) (rate(acgs_response_time_seconds_bucket{service="${service}",release="0.3.0"}[${interval}])))
+  register: canary
+
 - name: Plan only (check mode)
   acgs.platform.acgs_canary:
     backend: be_auth-service
@@ -211,11 +286,14 @@ steps:
       type: int
       sample: 10
     requests:
-      description: Canary requests in the window (null when planned).
+      description:
+        - Canary requests in the window (null when planned, or when the analysis could not decide).
+        - With O(metrics_source=prometheus), the V(requests) query's answer rounded to whole requests (C(increase)
+          extrapolates to the window).
       type: int
       sample: 412
     errors:
-      description: Canary 5xx answers and connection or response errors in the window.
+      description: Canary 5xx answers and connection or response errors in the window (the V(errors) query's answer with O(metrics_source=prometheus)).
       type: int
       sample: 0
     success_rate:
@@ -223,11 +301,18 @@ steps:
       type: float
       sample: 100.0
     response_time_ms:
-      description: Canary response time, HAProxy's C(rtime) (average of the last 1024 requests), at the end of the window.
+      description:
+        - Canary response time at the end of the window, HAProxy's C(rtime) (average of the last 1024 requests);
+          with O(metrics_source=prometheus), the answer of the V(response_time) query in ms (by default the same
+          C(rtime)).
+        - Null without requests, or when the analysis could not decide.
       type: int
       sample: 2
     decision:
-      description: V(pass), V(fail), V(insufficient) (too few requests) or V(planned) (check mode).
+      description:
+        - V(pass), V(fail), V(insufficient) (too few requests) or V(planned) (check mode).
+        - An analysis that cannot decide (Prometheus unreachable, no data) is V(fail), its reason starts with
+          C(cannot decide).
       type: str
       sample: pass
     action:
@@ -252,6 +337,14 @@ final_weights:
   returned: always
   type: dict
   sample: {stable: 0, canary: 100}
+queries:
+  description: The PromQL the analyses ask, placeholders filled in (O(metrics_source=prometheus)); empty otherwise.
+  returned: always
+  type: dict
+  sample:
+    requests: sum(increase(haproxy_server_http_responses_total{proxy="be_auth-service",server="auth-service-green"}[5m])) + ...
+    errors: sum(increase(haproxy_server_http_responses_total{proxy="be_auth-service",server="auth-service-green",code="5xx"}[5m])) + ...
+    response_time: max(haproxy_server_response_time_average_seconds{proxy="be_auth-service",server="auth-service-green"})
 finished_at:
   description: When the final weights were set, ISO 8601 UTC.
   returned: always
@@ -265,7 +358,8 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.acgs.platform.plugins.module_utils import _canary
+from ansible_collections.acgs.platform.plugins.module_utils import _canary, _prometheus
+from ansible_collections.acgs.platform.plugins.module_utils.catalog import DEFAULT_HOST, INFRASTRUCTURE_PORTS
 from ansible_collections.acgs.platform.plugins.module_utils._errors import OperatorError
 from ansible_collections.acgs.platform.plugins.module_utils._haproxy_runtime import HaproxyRuntime, Interrupted, admin_state
 from ansible_collections.acgs.platform.plugins.module_utils._http import http_get
@@ -288,6 +382,9 @@ class Rollout(object):
         self.initial = None
         self.initial_states = None
         self.final = None
+        self.queries = {}
+        if self.params["metrics_source"] == "prometheus":
+            self.queries = _canary.render_queries(self.params["prometheus_queries"], _canary.query_variables(self.params))
 
     # -- HAProxy ---------------------------------------------------------------
     def rows(self):
@@ -356,16 +453,38 @@ class Rollout(object):
         return None
 
     # -- analysis --------------------------------------------------------------
+    def preflight(self):
+        """None when the metrics can be read, else why not: Prometheus offline or refusing a query."""
+        if not self.queries:
+            return None
+        problem = _prometheus.preflight(self.params["prometheus_url"], self.queries, self.params["prometheus_timeout"])
+        if problem is None:
+            return None
+        name, why = problem
+        return "%s: %s" % ("prometheus_queries.%s" % name if name else "prometheus_url", why)
+
+    def measure(self):
+        """(metrics, problem) of one analysis window, waited for; problem: why it cannot decide, or None."""
+        if not self.queries:
+            before = self.rows()["canary"]
+            time.sleep(self.params["interval"])
+            return _canary.window_metrics(before, self.rows()["canary"]), None
+        time.sleep(self.params["interval"])
+        at = time.time()
+        answers = dict((name, _prometheus.instant_query(self.params["prometheus_url"], expr, at, self.params["prometheus_timeout"]))
+                       for name, expr in self.queries.items())
+        return _canary.prometheus_metrics(answers, self.params["max_response_time_ms"] is not None)
+
     def analyse(self, weight):
         """Analyse ``weight`` until a verdict ends it: ADVANCE or ROLLBACK, and the reason."""
         failures = extensions = 0
         while True:
-            before = self.rows()["canary"]
-            time.sleep(self.params["interval"])
-            after = self.rows()["canary"]
-            metrics = _canary.window_metrics(before, after)
-            verdict, why = _canary.judge(metrics, self.params["success_threshold"],
-                                         self.params["max_response_time_ms"], self.params["min_requests"])
+            metrics, problem = self.measure()
+            if problem:
+                verdict, why = _canary.undecided(problem)
+            else:
+                verdict, why = _canary.judge(metrics, self.params["success_threshold"],
+                                             self.params["max_response_time_ms"], self.params["min_requests"])
             action, failures, extensions = _canary.next_action(
                 verdict, failures, extensions, self.params["failure_limit"], self.params["max_extensions"])
             step = dict(metrics, weight=weight, decision=verdict, action=action, reason=why, timestamp=iso_now())
@@ -383,6 +502,9 @@ class Rollout(object):
         canary_live = weight > 0 and self.initial_states["canary"] == "ready"
         if canary_live and self.initial["stable"] == 0 and self.initial_states["stable"] != "ready":
             return "promoted", "already promoted: canary weight %d, stable weight 0 (%s)" % (weight, self.initial_states["stable"])
+        unreadable = self.preflight()
+        if unreadable:
+            return "failed", "%s; no traffic moved" % unreadable
         if not canary_live:
             for kind in ("pre-rollout", "confirm-rollout"):
                 closed = self.gate(kind)
@@ -421,6 +543,7 @@ def result_of(rollout, outcome, reason):
         steps=rollout.steps if rollout else [],
         initial_weights=(rollout.initial if rollout else None) or {},
         final_weights=(rollout.final if rollout else None) or {},
+        queries=rollout.queries if rollout else {},
         finished_at=iso_now(),
     )
 
@@ -468,7 +591,11 @@ def main():
             failure_limit=dict(type="int", default=1),
             min_requests=dict(type="int", default=10),
             max_extensions=dict(type="int", default=3),
-            metrics_source=dict(type="str", default="haproxy", choices=["haproxy"]),
+            metrics_source=dict(type="str", default="haproxy", choices=["haproxy", "prometheus"]),
+            prometheus_url=dict(type="str"),
+            prometheus_queries=dict(type="dict", default={}),
+            prometheus_timeout=dict(type="float", default=10),
+            service=dict(type="str"),
             webhooks=dict(type="list", elements="dict", default=[], options=dict(
                 name=dict(type="str", required=True),
                 type=dict(type="str", required=True, choices=["pre-rollout", "confirm-rollout", "confirm-promotion"]),
@@ -478,6 +605,8 @@ def main():
         ),
         supports_check_mode=True,
     )
+    if not module.params["prometheus_url"]:
+        module.params["prometheus_url"] = "http://%s:%d" % (DEFAULT_HOST, INFRASTRUCTURE_PORTS["prometheus"])
     rollout = None
     try:
         _canary.validate(module.params)

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, ACGS Operations Team
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The canary's step and decision logic: plan, metrics, verdict, next action."""
+"""The canary's step and decision logic: plan, metrics (show stat counters or Prometheus answers), verdict, next action."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -9,8 +9,9 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.acgs.platform.plugins.module_utils import _canary
+from ansible_collections.acgs.platform.plugins.module_utils import _canary, _prometheus
 from ansible_collections.acgs.platform.plugins.module_utils._errors import OperatorError
+from ansible_collections.acgs.platform.tests.unit.plugins.test_support.fault_servers import free_port
 
 
 def test_plan_is_the_runbook_steps_clamped_to_max():
@@ -153,3 +154,151 @@ def test_a_sequence_of_analyses():
         action, failures, extensions = _canary.next_action(verdict, failures, extensions, 2, 1)
         actions.append(action)
     assert actions == [_canary.EXTEND, _canary.RETRY, _canary.ROLLBACK]
+
+
+# -- metrics_source prometheus ------------------------------------------------------------------
+
+def prom_params(**overrides):
+    base = params(backend="be_auth-service", stable="auth-service-blue", canary="auth-service-green", interval=30.0,
+                  metrics_source="prometheus", prometheus_url="http://127.0.0.1:1", prometheus_timeout=2.0,
+                  prometheus_queries={}, service=None)
+    base.update(overrides)
+    return base
+
+
+@pytest.mark.parametrize("seconds, duration", [(30.0, "30s"), (300, "300s"), (2.5, "2500ms"), (0.0004, "1ms"), (1, "1s")])
+def test_promql_duration(seconds, duration):
+    assert _canary.promql_duration(seconds) == duration
+
+
+def test_default_queries_read_the_canary_servers_haproxy_series():
+    queries = _canary.render_queries({}, _canary.query_variables(prom_params()))
+    server = 'proxy="be_auth-service",server="auth-service-green"'
+    assert queries["requests"] == (
+        "sum(increase(haproxy_server_http_responses_total{%s}[30s]))"
+        " + sum(increase(haproxy_server_connection_errors_total{%s}[30s]))"
+        " + sum(increase(haproxy_server_response_errors_total{%s}[30s]))" % (server, server, server))
+    assert queries["errors"] == queries["requests"].replace(server + "}", server + ',code="5xx"}', 1)
+    assert queries["response_time"] == "max(haproxy_server_response_time_average_seconds{%s})" % server
+    assert "$" not in "".join(queries.values())
+
+
+def test_query_overrides_and_placeholders():
+    overrides = {"requests": 'sum(increase(acgs_requests_total{service="${service}",slot!="${stable}"}[${interval}])) * 1',
+                 "response_time": "histogram_quantile(0.95, sum by (le) (rate(x{server=\"${server}\"}[${interval}]))) + $$0"}
+    queries = _canary.render_queries(overrides, _canary.query_variables(prom_params(interval=2.5)))
+    assert queries["requests"] == 'sum(increase(acgs_requests_total{service="auth-service",slot!="auth-service-blue"}[2500ms])) * 1'
+    assert queries["response_time"] == 'histogram_quantile(0.95, sum by (le) (rate(x{server="auth-service-green"}[2500ms]))) + $0'
+    # the query not overridden keeps its default
+    assert queries["errors"].startswith('sum(increase(haproxy_server_http_responses_total{proxy="be_auth-service"')
+
+
+def test_service_placeholder_and_label_escaping():
+    assert _canary.query_variables(prom_params())["service"] == "auth-service"
+    assert _canary.query_variables(prom_params(backend="web"))["service"] == "web"
+    assert _canary.query_variables(prom_params(service="auth"))["service"] == "auth"
+    assert _canary.query_variables(prom_params(canary='a"b\\c'))["server"] == 'a\\"b\\\\c'
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"latency": "x"}, "prometheus_queries: unknown query 'latency'"),
+    ({"errors": "  "}, "prometheus_queries.errors: must be a non-empty"),
+    ({"errors": 5}, "prometheus_queries.errors: must be a non-empty"),
+    ({"requests": "sum(x{pod=\"${pod}\"})"}, "prometheus_queries.requests: unknown placeholder ${pod}"),
+    ({"response_time": "x{a=\"${\"}"}, "prometheus_queries.response_time: Invalid placeholder"),
+])
+def test_bad_query_templates_name_the_query(overrides, message):
+    with pytest.raises(OperatorError) as err:
+        _canary.render_queries(overrides, _canary.query_variables(prom_params()))
+    assert str(err.value).startswith(message)
+
+
+@pytest.mark.parametrize("overrides, name", [
+    (dict(prometheus_url="127.0.0.1:9090"), "prometheus_url"),
+    (dict(prometheus_url=None), "prometheus_url"),
+    (dict(prometheus_timeout=0.0), "prometheus_timeout"),
+    (dict(service=" "), "service"),
+    (dict(prometheus_queries={"requests": "${nope}"}), "prometheus_queries.requests"),
+])
+def test_validate_prometheus_parameters(overrides, name):
+    _canary.validate(prom_params())
+    with pytest.raises(OperatorError) as err:
+        _canary.validate(prom_params(**overrides))
+    assert str(err.value).startswith(name + ":")
+    # with metrics_source haproxy the prometheus_* parameters are not used
+    _canary.validate(prom_params(metrics_source="haproxy", **overrides))
+
+
+def vector(value):
+    """Prometheus's answer to an instant query with one series (as /api/v1/query returns it)."""
+    return {"status": "success", "data": {"resultType": "vector", "result": [{"metric": {}, "value": [1795846868.158, value]}]}}
+
+
+EMPTY = {"status": "success", "data": {"resultType": "vector", "result": []}}
+
+
+def answers_of(requests, errors, response_time):
+    return {"requests": _prometheus.single_value(requests), "errors": _prometheus.single_value(errors),
+            "response_time": _prometheus.single_value(response_time)}
+
+
+def test_prometheus_answers_make_the_same_metrics_as_the_counters():
+    # the counters of test_window_metrics_are_deltas, as Prometheus answers them (increase extrapolates)
+    counted = _canary.window_metrics(row(hrsp_2xx=100, hrsp_4xx=5, hrsp_5xx=2, rtime=3),
+                                     row(hrsp_2xx=190, hrsp_4xx=7, hrsp_5xx=6, econ=1, eresp=1, rtime=12))
+    metrics, problem = _canary.prometheus_metrics(answers_of(vector("97.6"), vector("6.2"), vector("0.012")), False)
+    assert problem is None
+    assert metrics == counted == {"requests": 98, "errors": 6, "success_rate": 93.88, "response_time_ms": 12}
+    assert _canary.judge(metrics, 95, None, 10) == _canary.judge(counted, 95, None, 10)
+    assert _canary.judge(metrics, 95, None, 10)[0] == _canary.FAIL
+    assert _canary.judge(metrics, 90, 10, 10)[0] == _canary.FAIL       # 12 ms above 10 ms
+    assert _canary.judge(metrics, 90, 20, 10)[0] == _canary.PASS
+
+
+def test_prometheus_metrics_edges():
+    # no traffic in the window: 0 requests is an answer (the step is extended), not a failure to decide
+    metrics, problem = _canary.prometheus_metrics(answers_of(vector("0"), vector("0"), vector("0")), True)
+    assert problem is None and metrics == {"requests": 0, "errors": 0, "success_rate": None, "response_time_ms": None}
+    assert _canary.judge(metrics, 95, None, 10)[0] == _canary.INSUFFICIENT
+    # extrapolated errors never exceed requests, never negative
+    metrics, _problem = _canary.prometheus_metrics(answers_of(vector("10.4"), vector("11.2"), vector("0.002")), False)
+    assert metrics == {"requests": 10, "errors": 10, "success_rate": 0.0, "response_time_ms": 2}
+    metrics, _problem = _canary.prometheus_metrics(answers_of(vector("-1"), vector("0"), vector("0.002")), False)
+    assert metrics["requests"] == 0
+    # a scalar answer is a number too
+    scalar = {"status": "success", "data": {"resultType": "scalar", "result": [1795846868.1, "50"]}}
+    metrics, _problem = _canary.prometheus_metrics(answers_of(scalar, vector("0"), vector("0.25")), False)
+    assert metrics == {"requests": 50, "errors": 0, "success_rate": 100.0, "response_time_ms": 250}
+
+
+def test_no_data_cannot_decide_and_counts_as_failed():
+    metrics, problem = _canary.prometheus_metrics(answers_of(EMPTY, vector("0"), vector("0.001")), False)
+    assert metrics == {"requests": None, "errors": None, "success_rate": None, "response_time_ms": None}
+    assert problem.startswith("requests query: no data")
+    verdict, reason = _canary.undecided(problem)
+    assert verdict == _canary.FAIL
+    assert reason.startswith("cannot decide: requests query: no data") and "counts as a failed analysis" in reason
+    # like any failed analysis: rollback at failure_limit 1, retry below it
+    assert _canary.next_action(verdict, 0, 0, 1, 3) == (_canary.ROLLBACK, 1, 0)
+    assert _canary.next_action(verdict, 0, 0, 2, 3) == (_canary.RETRY, 1, 0)
+
+
+def test_response_time_without_data_matters_only_with_a_limit():
+    answers = answers_of(vector("100"), vector("0"), vector("NaN"))
+    metrics, problem = _canary.prometheus_metrics(answers, False)
+    assert problem is None and metrics["requests"] == 100 and metrics["response_time_ms"] is None
+    assert _canary.judge(metrics, 95, None, 10)[0] == _canary.PASS
+    metrics, problem = _canary.prometheus_metrics(answers, True)
+    assert problem.startswith("response_time query: no data")
+
+
+def test_unreachable_prometheus_cannot_decide():
+    port = free_port()
+    url = "http://127.0.0.1:%d" % port
+    queries = _canary.render_queries({}, _canary.query_variables(prom_params(prometheus_url=url)))
+    answers = dict((name, _prometheus.instant_query(url, expr, timeout=2.0)) for name, expr in queries.items())
+    metrics, problem = _canary.prometheus_metrics(answers, False)
+    assert metrics["requests"] is None
+    assert "Prometheus at %s did not answer" % url in problem
+    verdict, reason = _canary.undecided(problem)
+    assert verdict == _canary.FAIL and reason.startswith("cannot decide: requests query: Prometheus at")

@@ -12,6 +12,15 @@ stop: ends every process that start recorded and waits until each is gone.
 weights: the weights and states of one backend's servers, as JSON.
 interrupt: runs the module (python -m) with a JSON args file, waits until the canary
 carries traffic, sends SIGTERM, and prints the module's result with the weights.
+
+For the metrics_source prometheus cases, on the live stack's HAProxy (scraped by the live
+Prometheus), through its runtime API only (no reload):
+live-redirect: in one backend, the server with weight > 0 is the stable one; the other
+(the idle slot) is pointed at a lab service (set server ... addr) after its weight, state
+and address are recorded in a state file. Prints {stable, canary, before}.
+live-show: weights, states, addresses and counters of two servers of a backend.
+live-restore: puts back, from the state file, every recorded server's weight, state and
+address (stable first, so traffic never lacks a server); prints what the servers are now.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -180,6 +189,86 @@ def interrupt(args):
                       "returncode": proc.returncode, "result": result, "seconds_to_exit": round(reaction, 3)}))
 
 
+ERROR_COUNTERS = ("econ", "eresp")
+RESPONSE_COUNTERS = ("hrsp_1xx", "hrsp_2xx", "hrsp_3xx", "hrsp_4xx", "hrsp_5xx", "hrsp_other")
+
+
+def stat_rows(path, backend):
+    text = runtime(path, "show stat")
+    lines = text.splitlines()
+    header = lines[0].lstrip("# ").split(",")
+    rows = {}
+    for line in lines[1:]:
+        row = dict(zip(header, line.split(",")))
+        if row.get("pxname") == backend and row.get("svname") not in ("FRONTEND", "BACKEND"):
+            rows[row["svname"]] = row
+    return rows
+
+
+def server_view(path, backend, name, row):
+    status = row.get("status", "")
+    state = "maint" if "MAINT" in status else "drain" if "DRAIN" in status else "ready"
+    count = dict((key, int(row.get(key) or 0)) for key in RESPONSE_COUNTERS + ERROR_COUNTERS)
+    return {"name": name, "weight": int(runtime(path, "get weight %s/%s" % (backend, name)).split()[0]),
+            "state": state, "status": status, "addr": row.get("addr", ""),
+            "requests": sum(count.values()), "errors": count["hrsp_5xx"] + count["econ"] + count["eresp"]}
+
+
+def live_redirect(args):
+    rows = stat_rows(args.socket, args.backend)
+    views = [server_view(args.socket, args.backend, name, row) for name, row in sorted(rows.items())]
+    serving = [v for v in views if v["weight"] > 0 and v["state"] == "ready"]
+    if len(views) != 2 or len(serving) != 1:
+        raise SystemExit("backend %s: expected two servers, one serving (weight > 0, ready), got %s" % (args.backend, views))
+    stable = serving[0]
+    canary = [v for v in views if v is not stable][0]
+    state = {}
+    if os.path.exists(args.state):
+        with open(args.state) as handle:
+            state = json.load(handle)
+    state[args.backend] = {"stable": stable, "canary": canary}
+    with open(args.state, "w") as handle:
+        json.dump(state, handle)
+    answer = runtime(args.socket, "set server %s/%s addr 127.0.0.1 port %d" % (args.backend, canary["name"], args.port)).strip()
+    wanted = "127.0.0.1:%d" % args.port
+
+    def redirected():
+        row = stat_rows(args.socket, args.backend)[canary["name"]]
+        return row.get("addr") == wanted and row.get("status", "").startswith("UP")
+    wait_until(redirected, 30, "%s/%s to be UP at %s (%s)" % (args.backend, canary["name"], wanted, answer))
+    print(json.dumps({"stable": stable["name"], "canary": canary["name"], "before": state[args.backend]}))
+
+
+def live_show(args):
+    rows = stat_rows(args.socket, args.backend)
+    print(json.dumps(dict((role, server_view(args.socket, args.backend, name, rows[name]))
+                          for role, name in (("stable", args.stable), ("canary", args.canary)))))
+
+
+def live_restore(args):
+    if not os.path.exists(args.state):
+        print(json.dumps({}))
+        return
+    with open(args.state) as handle:
+        state = json.load(handle)
+    now = {}
+    for backend, servers in sorted(state.items()):
+        stable = "%s/%s" % (backend, servers["stable"]["name"])
+        runtime(args.socket, "set server %s state %s" % (stable, servers["stable"]["state"]))
+        runtime(args.socket, "set server %s weight %d" % (stable, servers["stable"]["weight"]))
+        # the canary's traffic off before its address goes back to the idle slot
+        canary = "%s/%s" % (backend, servers["canary"]["name"])
+        runtime(args.socket, "set server %s weight %d" % (canary, servers["canary"]["weight"]))
+        runtime(args.socket, "set server %s state %s" % (canary, servers["canary"]["state"]))
+        host, port = servers["canary"]["addr"].rsplit(":", 1)
+        runtime(args.socket, "set server %s addr %s port %s" % (canary, host, port))
+        rows = stat_rows(args.socket, backend)
+        now[backend] = dict((role, server_view(args.socket, backend, servers[role]["name"], rows[servers[role]["name"]]))
+                            for role in ("stable", "canary"))
+    os.remove(args.state)
+    print(json.dumps({"before": state, "now": now}))
+
+
 def main():
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="command", required=True)
@@ -195,6 +284,19 @@ def main():
     one = sub.add_parser("interrupt")
     one.add_argument("--args", required=True)
     one.add_argument("--pythonpath", required=True)
+    one = sub.add_parser("live-redirect")
+    one.add_argument("--socket", required=True)
+    one.add_argument("--backend", required=True)
+    one.add_argument("--port", required=True, type=int)
+    one.add_argument("--state", required=True)
+    one = sub.add_parser("live-show")
+    one.add_argument("--socket", required=True)
+    one.add_argument("--backend", required=True)
+    one.add_argument("--stable", required=True)
+    one.add_argument("--canary", required=True)
+    one = sub.add_parser("live-restore")
+    one.add_argument("--socket", required=True)
+    one.add_argument("--state", required=True)
     args = parser.parse_args()
     if args.command == "start":
         start(args)
@@ -202,6 +304,12 @@ def main():
         stop(args)
     elif args.command == "weights":
         print(json.dumps(weights(args.socket, args.backend)))
+    elif args.command == "live-redirect":
+        live_redirect(args)
+    elif args.command == "live-show":
+        live_show(args)
+    elif args.command == "live-restore":
+        live_restore(args)
     else:
         interrupt(args)
 
