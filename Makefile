@@ -29,7 +29,7 @@ health: sync
 # beside the remediation target, which mostly waits out the default alert timings (about 2 min).
 test: venv
 	bash scripts/timed_make.sh molecule+sanity+build+ee-context monitoring-tests integration deploy-tests \
-	  remediation-tests+backup-tests+units+sanity-matrix+lint+changelog+awx-config-check awx-tests drill
+	  remediation-tests+backup-tests+sanity-matrix+lint+changelog+awx-config-check awx-tests drill units
 
 sanity: sync
 	cd $(COLLECTION) && ansible-test sanity --venv --python $(PY) --color no
