@@ -16,7 +16,9 @@ description:
     - which release each slot runs, its HAProxy weight, whether it runs, the faults of its configuration -
     and lists every installed instance.
   - A service the state does not name runs O(default_version) in its blue slot with all the traffic.
-positional: state, default_version
+  - A service in O(isolated) (a security incident isolated it) has both slots not running, at weight 0,
+    and C(isolated) true; its recorded releases are kept.
+positional: state, default_version, isolated
 options:
   _input:
     description: The service catalog (C(query('acgs.platform.service_catalog'))).
@@ -31,6 +33,11 @@ options:
     description: The release of a service no deploy has touched yet.
     type: str
     required: true
+  isolated:
+    description: Names of the services a security incident isolated (C(acgs_incident_state_file)).
+    type: list
+    elements: str
+    default: []
 """
 
 EXAMPLES = r"""
@@ -63,9 +70,9 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.acgs.platform.plugins.module_utils._release import ReleaseError, release_slots
 
 
-def _release_slots(catalog, state, default_version):
+def _release_slots(catalog, state, default_version, isolated=None):
     try:
-        return release_slots(catalog, state or {}, default_version)
+        return release_slots(catalog, state or {}, default_version, isolated or ())
     except (ReleaseError, KeyError, TypeError) as exc:
         raise AnsibleFilterError("release_slots: %s" % exc)
 

@@ -13,7 +13,7 @@ version_added: 0.1.0
 short_description: Findings of one ACGS security check from what a stock module returned
 description:
   - Turns the registered result of a read-only task into the findings of the security scan,
-    each C({id, severity, title, detail}) with severity V(low), V(medium), V(high) or V(critical).
+    each C({id, severity, title, detail}) with severity V(info), V(low), V(medium), V(high) or V(critical).
   - A check that could not look (a server down, a file missing, a timeout) gives a V(medium) finding
     C(<check>-unchecked) (the hash check V(high)), so that a report is never clean by omission.
   - Bad input fails naming the check and what is wrong.
@@ -69,9 +69,9 @@ options:
     description: V(listeners) - per inventory group, what listens on its hosts (components of O(infrastructure), C(service:KEY) for a catalog port key).
     type: dict
   allowed:
-    description: V(listeners) - sockets to accept, C({port, process}) (process optional).
+    description: V(listeners) - sockets the operator accepts, C(ADDRESS:PORT) or C(:PORT) (any address); each is an V(info) finding naming it.
     type: list
-    elements: dict
+    elements: str
   host_methods:
     description: V(pg_hba) - the methods network lines may use (password authentication).
     type: list
@@ -121,7 +121,7 @@ _value:
       description: Stable identifier, C(<kind>:<subject>) (C(listener-exposed:0.0.0.0:2024), C(hash-mismatch:ec-service)).
       type: str
     severity:
-      description: V(low), V(medium), V(high) or V(critical).
+      description: V(info), V(low), V(medium), V(high) or V(critical).
       type: str
     title:
       description: What is wrong, naming the file, port, line, program or service.

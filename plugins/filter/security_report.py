@@ -69,7 +69,7 @@ _value:
       type: list
       elements: str
       sample:
-        - "ACGS security scan of localhost: PASSED (fails on high or worse)   critical 0, high 0, medium 1, low 3"
+        - "ACGS security scan of localhost: PASSED (fails on high or worse)   critical 0, high 0, medium 1, low 3, info 0"
 """
 
 from ansible.errors import AnsibleFilterError

@@ -201,3 +201,28 @@ def set_map_entry(runtime, path, key, value, present):
         runtime._change("set map %s %s %s" % (path, key, _map_word(value, "value")))
     else:
         runtime._change("add map %s %s %s" % (path, key, _map_word(value, "value")))
+
+
+def show_commands(runtime, commands):
+    """Read-only runtime API commands (``show ...``, one each; no ``;`` or newline) sent one
+    by one: ``[{command, answer, error}]``, an answer missing recorded with its error (for
+    forensics, a socket that does not answer is itself evidence). Anything but a single
+    ``show`` command raises OperatorError naming it before anything is sent."""
+    commands = [to_native(command) for command in commands or []]
+    if not commands:
+        raise OperatorError("commands is empty: name at least one 'show ...' command")
+    for command in commands:
+        if not command.startswith("show ") or any(ch in command for ch in ";\r\n"):
+            raise OperatorError("commands: %r is not a single read-only 'show ...' command" % (command,))
+    out = []
+    for command in commands:
+        try:
+            out.append({"command": command, "answer": runtime.command(command).rstrip("\n"), "error": ""})
+        except OperatorError as err:
+            out.append({"command": command, "answer": "", "error": to_native(err)})
+    return out
+
+
+def show_text(answers):
+    """The answers as one text: each under a ``### COMMAND`` line (an error as ``(no answer: ...)``)."""
+    return "".join("### %s\n%s\n" % (a["command"], a["answer"] if not a["error"] else "(no answer: %s)" % a["error"]) for a in answers)

@@ -100,12 +100,13 @@ def service_state(state, name, default_version):
     return out
 
 
-def release_slots(catalog, state, default_version):
+def release_slots(catalog, state, default_version, isolated=()):
     """Per service its complete state with ports and server names; and every installed instance.
 
     Returns ``{"services": {name: state}, "instances": [entry + slot fields, ...]}`` where an
     instance is a catalog entry with ``slot``, ``slot_port``, ``server``, ``release``,
-    ``weight``, ``running`` and ``faults`` added.
+    ``weight``, ``running`` and ``faults`` added. The services in ``isolated`` (a security
+    incident took them out) have ``isolated`` true and both slots stopped at weight 0.
     """
     services = {}
     instances = []
@@ -113,8 +114,11 @@ def release_slots(catalog, state, default_version):
         name = entry["name"]
         current = service_state(state, name, default_version)
         current["idle"] = other_slot(current["active"])
+        current["isolated"] = name in isolated
         for slot in SLOTS:
             data = current["slots"][slot]
+            if current["isolated"]:
+                data.update(running=False, weight=0)
             data["port"] = entry["slot_ports"][slot]
             data["server"] = "%s-%s" % (name, slot)
             if data["release"] is not None:

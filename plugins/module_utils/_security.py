@@ -18,7 +18,9 @@ import inspect
 import ipaddress
 import re
 
-SEVERITIES = ("low", "medium", "high", "critical")
+# info: recorded, never a problem (what an operator has accepted, such as a listener in
+# acgs_security_allowed_listeners).
+SEVERITIES = ("info", "low", "medium", "high", "critical")
 
 # A check that could not look at what it checks is a finding of its own: the report
 # must not read as clean because a server was down.
@@ -185,20 +187,35 @@ def expected_ports(catalog, infrastructure, groups, group_listeners):
     return ports
 
 
+def allowed_listener(entry):
+    """``(address, port)`` of an acgs_security_allowed_listeners entry, ``ADDRESS:PORT`` or
+    ``:PORT`` (any address; address None); an IPv6 address in brackets, ``[::]:22``."""
+    text = "" if entry is None or isinstance(entry, (bool, dict, list, tuple)) else str(entry).strip()
+    address, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536 or (address and address.strip("[]") == ""):
+        raise SecurityError("acgs_security_allowed_listeners entry %r is not ADDRESS:PORT or :PORT "
+                            "(such as 0.0.0.0:2024, [::]:22 or :22)" % (entry,))
+    return (address.strip("[]").split("%")[0] or None), int(port)
+
+
 def listeners(ss_text, expected, allowed=None):
     """Sockets listening where the catalog expects nothing.
 
-    ``expected`` maps port -> component (expected_ports); ``allowed`` lists sockets the
-    operator accepts (``{port, process}``, process optional). Unexpected on a non-loopback
-    address: high; on loopback: low; an expected component on every address: medium.
+    ``expected`` maps port -> component (expected_ports); ``allowed`` lists the sockets the
+    operator accepts, ``ADDRESS:PORT`` or ``:PORT`` (allowed_listener): each is an info
+    finding naming it. Unexpected on a non-loopback address: high; on loopback: low; an
+    expected component on every address: medium.
     """
-    allowed = allowed or []
+    accepted = [(entry, allowed_listener(entry)) for entry in allowed or []]
     found = []
     for sock in parse_ss(ss_text):
         where = "%s:%d" % (sock["address"] if ":" not in sock["address"] else "[%s]" % sock["address"], sock["port"])
         who = ", ".join(sock["processes"]) or "process not visible"
-        if any(int(a["port"]) == sock["port"] and (not a.get("process") or any(p.split("[")[0] == a["process"] for p in sock["processes"]))
-               for a in allowed):
+        entries = [str(entry) for entry, (address, port) in accepted if port == sock["port"] and address in (None, sock["address"])]
+        if entries:
+            found.append(finding("listener-accepted:%s" % where, "info",
+                                 "listener on %s (%s) accepted by acgs_security_allowed_listeners" % (where, who),
+                                 "entry %s" % ", ".join(entries)))
             continue
         component = expected.get(sock["port"])
         if component is None:
@@ -208,7 +225,7 @@ def listeners(ss_text, expected, allowed=None):
             else:
                 found.append(finding("listener-exposed:%s" % where, "high", "unexpected listener on %s (%s)" % (where, who),
                                      "no ACGS component of this host uses port %d and it is reachable from the network: "
-                                     "stop it, bind it to loopback, or list it in acgs_security_allowed_listeners" % sock["port"]))
+                                     "stop it, bind it to loopback, or list %s in acgs_security_allowed_listeners" % (sock["port"], where)))
         elif _is_wildcard(sock["address"]):
             found.append(finding("listener-wildcard:%s" % where, "medium", "%s listens on every address %s (%s)" % (component, where, who),
                                  "bind it to the address its clients use"))
@@ -473,9 +490,9 @@ def report(checks, host, fail_on, generated_at, not_run=None):
     blocking = [f for f in findings if _rank(f["severity"]) >= _rank(fail_on)]
     result = {"generated_at": generated_at, "host": host, "findings": findings,
               "summary": dict((level, summary[level]) for level in reversed(SEVERITIES)), "passed": not blocking}
-    lines = ["ACGS security scan of %s: %s (fails on %s or worse)   critical %d, high %d, medium %d, low %d"
+    lines = ["ACGS security scan of %s: %s (fails on %s or worse)   critical %d, high %d, medium %d, low %d, info %d"
              % (host, "PASSED" if not blocking else "FAILED", fail_on,
-                summary["critical"], summary["high"], summary["medium"], summary["low"])]
+                summary["critical"], summary["high"], summary["medium"], summary["low"], summary["info"])]
     for name in sorted(checks):
         counts = [(level, sum(1 for f in checks[name] if f["severity"] == level)) for level in reversed(SEVERITIES)]
         lines.append("  %-15s %s" % (name, ", ".join("%d %s" % (n, level) for level, n in counts if n) or "ok"))

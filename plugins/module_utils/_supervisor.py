@@ -86,3 +86,29 @@ class Supervisor(object):
     def start(self, program):
         """startProcess, waiting until supervisord sees it RUNNING (after the program's startsecs)."""
         return self._call("startProcess", program, True)
+
+    def start_nowait(self, program):
+        """startProcess without waiting out startsecs; False when it already runs (nothing to start)."""
+        try:
+            self._call("startProcess", program, False)
+        except OperatorError as err:
+            if err.kind == "supervisor" and "ALREADY_STARTED" in err.detail:
+                return False
+            raise
+        return True
+
+    def update(self, stopped, timeout):
+        """What ``supervisorctl update`` does, with the stops at once instead of one after another:
+        re-read the configuration, stop and unload removed and changed programs, load changed and
+        added ones (supervisord starts those with autostart). ``stopped(names, timeout)`` waits
+        for the stops. Returns (added, changed, removed) program names."""
+        added, changed, removed = self._call("reloadConfig")[0]
+        leaving = list(changed) + list(removed)
+        for name in leaving:
+            self.stop(name)
+        stopped(leaving, timeout)
+        for name in leaving:
+            self._call("removeProcessGroup", name)
+        for name in list(changed) + list(added):
+            self._call("addProcessGroup", name)
+        return list(added), list(changed), list(removed)

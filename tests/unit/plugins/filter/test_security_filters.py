@@ -41,6 +41,6 @@ def test_report_filter_and_bad_severity():
     assert report_filter.FilterModule().filters()["security_report"] is report_filter.security_report
     out = report_filter.security_report({"redis": []}, "localhost", "high", "2026-11-27T12:00:00Z", ["lynis"])
     assert out["report"] == {"generated_at": "2026-11-27T12:00:00Z", "host": "localhost", "findings": [],
-                             "summary": {"critical": 0, "high": 0, "medium": 0, "low": 0}, "passed": True}
+                             "summary": {"critical": 0, "high": 0, "medium": 0, "low": 0, "info": 0}, "passed": True}
     with pytest.raises(AnsibleFilterError, match="acgs.platform.security_report: fail_on 'warning'"):
         report_filter.security_report({}, "localhost", "warning", "t")

@@ -119,3 +119,22 @@ def test_command_on_missing_socket_is_an_operator_error(tmp_path):
     client = rt.HaproxyRuntime(os.path.join(str(tmp_path), "none.sock"), timeout=1)
     with pytest.raises(OperatorError, match="show stat"):
         client.command("show stat")
+
+
+def test_show_commands_reads_each_and_refuses_anything_but_show(tmp_path):
+    fake = FakeRuntime({"show info": "Name: HAProxy\nVersion: 2.6\n", "show stat": "# pxname,svname\nfe_x,FRONTEND\n"})
+    answers = rt.show_commands(fake, ["show info", "show stat"])
+    assert fake.sent == ["show info", "show stat"]
+    assert answers == [{"command": "show info", "answer": "Name: HAProxy\nVersion: 2.6", "error": ""},
+                       {"command": "show stat", "answer": "# pxname,svname\nfe_x,FRONTEND", "error": ""}]
+    assert rt.show_text(answers) == "### show info\nName: HAProxy\nVersion: 2.6\n### show stat\n# pxname,svname\nfe_x,FRONTEND\n"
+    for bad in (["show info", "set server be/s state maint"], ["show info; shutdown sessions"], ["show stat\nclear counters"], []):
+        fake = FakeRuntime({})
+        with pytest.raises(OperatorError, match="commands"):
+            rt.show_commands(fake, bad)
+        assert fake.sent == []
+    # a socket that does not answer is recorded, not raised
+    missing = rt.HaproxyRuntime(os.path.join(str(tmp_path), "none.sock"), timeout=1)
+    answers = rt.show_commands(missing, ["show info"])
+    assert answers[0]["answer"] == "" and "show info" in answers[0]["error"]
+    assert rt.show_text(answers).startswith("### show info\n(no answer: HAProxy admin socket ")

@@ -27,6 +27,20 @@ def test_no_state_means_blue_runs_the_first_version_with_all_traffic():
     assert len(out["instances"]) == 7
 
 
+def test_an_isolated_service_stays_stopped_at_weight_zero_with_its_releases():
+    state = deployed("gs-service")[1]
+    out = release.release_slots(build_catalog(), state, "0.1.0", ["gs-service"])
+    gs = out["services"]["gs-service"]
+    assert gs["isolated"] and (gs["active"], gs["release"]) == ("green", "0.2.0")
+    assert [(s["release"], s["weight"], s["running"]) for s in (gs["slots"]["blue"], gs["slots"]["green"])] == [
+        ("0.1.0", 0, False), ("0.2.0", 0, False)]
+    assert [(i["slot"], i["running"], i["weight"]) for i in out["instances"] if i["name"] == "gs-service"] == [
+        ("blue", False, 0), ("green", False, 0)]
+    # the others as recorded
+    assert not out["services"]["auth-service"]["isolated"]
+    assert out["services"]["auth-service"]["slots"]["blue"]["weight"] == 100
+
+
 def deployed(name="auth-service", to="0.2.0", keep_old=True, faults=None):
     current = slots()["services"][name]
     p = release.plan(current, to, [50, 100], faults)

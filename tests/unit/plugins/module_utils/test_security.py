@@ -176,11 +176,34 @@ def test_expected_component_on_every_address_is_medium():
     assert _security.listeners(on_its_address, expected()) == []
 
 
-def test_allowed_listeners_by_port_and_process():
-    sshd = "LISTEN 0 128 0.0.0.0:22 0.0.0.0:* users:((\"sshd\",pid=1,fd=4))"
-    assert _security.listeners(sshd, {}, [{"port": 22}]) == []
-    assert _security.listeners(sshd, {}, [{"port": 22, "process": "sshd"}]) == []
-    assert ids(_security.listeners(sshd, {}, [{"port": 22, "process": "dropbear"}])) == ["listener-exposed:0.0.0.0:22"]
+def test_allowed_listeners_are_info_naming_the_entry_others_stay_high():
+    # the sandbox's 0.0.0.0:2024 (no process visible) accepted by address and port
+    found = _security.listeners(SS, expected(), ["0.0.0.0:2024"])
+    assert severities(found) == {"listener-accepted:0.0.0.0:2024": "info", "listener-loopback:127.0.0.1:5595": "low"}
+    accepted = [f for f in found if f["severity"] == "info"][0]
+    assert accepted["title"] == "listener on 0.0.0.0:2024 (process not visible) accepted by acgs_security_allowed_listeners"
+    assert accepted["detail"] == "entry 0.0.0.0:2024"
+    sshd = "LISTEN 0 128 0.0.0.0:22 0.0.0.0:* users:((\"sshd\",pid=1,fd=4))\nLISTEN 0 128 [::]:22 [::]:* users:((\"sshd\",pid=1,fd=5))"
+    assert severities(_security.listeners(sshd, {}, [":22"])) == {"listener-accepted:0.0.0.0:22": "info", "listener-accepted:[::]:22": "info"}
+    assert severities(_security.listeners(sshd, {}, ["[::]:22"])) == {"listener-exposed:0.0.0.0:22": "high", "listener-accepted:[::]:22": "info"}
+    # another port, or the accepted port on another address, is still a high finding
+    assert severities(_security.listeners(sshd, {}, ["0.0.0.0:2024", "10.0.0.1:22"])) == {
+        "listener-exposed:0.0.0.0:22": "high", "listener-exposed:[::]:22": "high"}
+    assert "list 0.0.0.0:22 in acgs_security_allowed_listeners" in _security.listeners(sshd, {})[0]["detail"]
+
+
+@pytest.mark.parametrize("entry", ["2024", 2024, "0.0.0.0:", "0.0.0.0:http", ":0", ":70000", "[]:22", {"port": 22}, None, True])
+def test_allowed_listener_bad_entry_names_it(entry):
+    with pytest.raises(_security.SecurityError, match="acgs_security_allowed_listeners entry .* is not ADDRESS:PORT or :PORT"):
+        _security.listeners("", {}, [entry])
+
+
+def test_accepted_listener_does_not_fail_the_scan():
+    out = _security.report({"listeners": _security.listeners(SS, expected(), [":2024"])}, "localhost", "low", "t")
+    assert out["report"]["passed"] is False  # the loopback one is low
+    out = _security.report({"listeners": _security.listeners(SS, expected(), [":2024"])}, "localhost", "high", "t")
+    assert out["report"]["passed"] is True and out["report"]["summary"]["info"] == 1
+    assert "INFO     listener-accepted:0.0.0.0:2024: listener on 0.0.0.0:2024 (process not visible) accepted by acgs_security_allowed_listeners" in out["lines"]
 
 
 def test_listening_check_reads_the_registered_command():
@@ -343,12 +366,12 @@ def test_report_contract_order_summary_and_verdict():
     out = _security.report(checks, "localhost", "high", "2026-11-27T12:00:00Z", ["tls"])
     rep = out["report"]
     assert sorted(rep) == ["findings", "generated_at", "host", "passed", "summary"]
-    assert rep["summary"] == {"critical": 0, "high": 1, "medium": 1, "low": 3}
+    assert rep["summary"] == {"critical": 0, "high": 1, "medium": 1, "low": 3, "info": 0}
     assert rep["passed"] is False
     assert [f["severity"] for f in rep["findings"]] == ["high", "medium", "low", "low", "low"]
     assert "lynis-suggestion:AUTH-9286#2" in ids(rep["findings"])
     assert ids(out["blocking"]) == ["secrets-file-permissions:/etc/acgs/secrets.yml"]
-    assert out["lines"][0] == ("ACGS security scan of localhost: FAILED (fails on high or worse)   critical 0, high 1, medium 1, low 3")
+    assert out["lines"][0] == ("ACGS security scan of localhost: FAILED (fails on high or worse)   critical 0, high 1, medium 1, low 3, info 0")
     assert "  redis           ok" in out["lines"] and "  tls             not run" in out["lines"]
     assert "  secrets         1 high" in out["lines"]
     high = out["lines"].index("HIGH     secrets-file-permissions:/etc/acgs/secrets.yml: secrets file /etc/acgs/secrets.yml is world-readable (mode 0644)")

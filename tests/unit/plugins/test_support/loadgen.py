@@ -4,7 +4,9 @@
 """A bounded loopback load generator: RATE GET requests/s to each URL, for at most
 DURATION seconds or until STOP_FILE exists; writes JSON counts to OUT at the end: requests
 sent and failed (every non-2xx answer and every connection error or timeout), per URL and in
-all, the seconds it ran and the achieved rate."""
+all, the seconds it ran and the achieved rate. Per URL, ``others`` counts what each failed
+request got: ``HTTP <code> state=<the JSON body's state> retry-after=<header>``, or the
+connection error's class (``error ConnectionResetError``)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -17,25 +19,41 @@ from urllib import request
 from urllib.error import HTTPError
 
 
+def describe(err):
+    """An HTTP error answer as ``HTTP <code> state=<body's state> retry-after=<header>``."""
+    try:
+        state = json.loads(err.read(65536).decode("utf-8", "replace")).get("state")
+    except Exception:  # pylint: disable=broad-except
+        # not a JSON object: no state
+        state = None
+    return "HTTP %d state=%s retry-after=%s" % (err.code, state or "-", err.headers.get("Retry-After") or "-")
+
+
 def drive(url, rate, deadline, stop_file, counts, lock):
     opener = request.build_opener(request.ProxyHandler({}))
     gap = 1.0 / rate
     due = time.monotonic()
     while time.monotonic() < deadline and not os.path.exists(stop_file):
+        other = None
         try:
             with opener.open(url, timeout=5) as answer:
                 status = answer.getcode()
                 answer.read()
         except HTTPError as err:
             status = err.code
-        except Exception:  # pylint: disable=broad-except
+            other = describe(err)
+        except Exception as exc:  # pylint: disable=broad-except
             # any other error is a failed request too
             status = 0
+            reason = getattr(exc, "reason", None)  # URLError wraps the socket's error
+            other = "error %s" % type(reason if isinstance(reason, BaseException) else exc).__name__
         with lock:
             entry = counts.setdefault(url, {"sent": 0, "failed": 0, "statuses": {}})
             entry["sent"] += 1
             entry["failed"] += 0 if 200 <= status < 300 else 1
             entry["statuses"][str(status)] = entry["statuses"].get(str(status), 0) + 1
+            if other is not None:
+                entry.setdefault("others", {})[other] = entry.get("others", {}).get(other, 0) + 1
         due += gap
         pause = due - time.monotonic()
         if pause > 0:
