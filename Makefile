@@ -25,11 +25,13 @@ health: sync
 
 # molecule leaves the converged stack running for the integration targets.
 # scripts/timed_make.sh runs each suite in order and prints what each cost; suites joined by +
-# run side by side: static suites that need no live stack run beside Molecule's converge and
-# beside the remediation target, which mostly waits out the default alert timings (about 2 min).
+# run side by side: static suites that need no live stack run beside Molecule's converge, and
+# beside the AWX job (it only reads the live stack's health). The remediation target runs alone:
+# beside the CPU-heavy suites its Level 1 mail once came 269 s after the hang (115 s alone), past
+# its 3-minute bound (Alertmanager's group timings).
 test: venv
-	bash scripts/timed_make.sh molecule+sanity+build+ee-context monitoring-tests integration deploy-tests \
-	  remediation-tests+backup-tests+sanity-matrix+lint+changelog+awx-config-check awx-tests drill units
+	bash scripts/timed_make.sh molecule+sanity+build+ee-context monitoring-tests integration deploy-tests remediation-tests \
+	  backup-tests+sanity-matrix+lint+changelog+awx-config-check+awx-tests drill units
 
 sanity: sync
 	cd $(COLLECTION) && ansible-test sanity --venv --python $(PY) --color no
