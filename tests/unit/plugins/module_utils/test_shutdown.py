@@ -75,6 +75,10 @@ def test_validate_names_the_bad_entry(instances, message):
 def test_stop_all_drains_terminates_and_kills_real_processes_at_once():
     children = {"clean": spawn(CLEAN), "deaf": spawn(DEAF), "hung": spawn(CLEAN), "plain": spawn(PLAIN)}
     os.kill(children["hung"].pid, signal.SIGSTOP)
+    # SIGSTOP is delivered asynchronously: on a loaded machine /proc said R for a moment (CI, stop 19)
+    deadline = time.monotonic() + 5.0
+    while (shutdown.process_state(children["hung"].pid) or ("?",))[0] != "T" and time.monotonic() < deadline:
+        time.sleep(0.01)
     procs = [{"program": name, "pid": child.pid, "timeout": 1.0} for name, child in sorted(children.items())]
     procs.append({"program": "gone", "pid": 0, "timeout": 1.0})
 
