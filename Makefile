@@ -6,7 +6,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 COLLECTION := $(CURDIR)/build/collections/ansible_collections/acgs/platform
 PY := 3.11
 
-.PHONY: release local test venv sync site health sanity units lint molecule monitoring-tests integration deploy-tests remediation-tests backup-tests drill bench build clean
+.PHONY: release local test venv sync site health sanity units lint molecule monitoring-tests integration readonly-tests deploy-tests remediation-tests backup-tests drill bench build clean
 
 local: venv site health
 
@@ -25,13 +25,14 @@ health: sync
 
 # molecule leaves the converged stack running for the integration targets.
 # scripts/timed_make.sh runs each suite in order and prints what each cost; suites joined by +
-# run side by side: static suites that need no live stack run beside Molecule's converge, and
-# beside the AWX job (it only reads the live stack's health). The remediation target runs alone:
-# beside the CPU-heavy suites its Level 1 mail once came 269 s after the hang (115 s alone), past
-# its 3-minute bound (Alertmanager's group timings).
+# run side by side: static suites that need no live stack run beside Molecule's converge
+# (ee-context makes the artifact first: build is its prerequisite, never a second member, as two
+# builds into build/dist at once race), and beside the AWX job and the targets that only read the
+# live stack. The remediation target runs alone: beside the CPU-heavy suites its Level 1 mail
+# once came 269 s after the hang (115 s alone), past its 3-minute bound (Alertmanager's group timings).
 test: venv
-	bash scripts/timed_make.sh molecule+sanity+build+ee-context monitoring-tests integration deploy-tests remediation-tests \
-	  backup-tests+sanity-matrix+lint+changelog+awx-config-check+awx-tests drill units
+	bash scripts/timed_make.sh molecule+sanity+ee-context monitoring-tests integration deploy-tests remediation-tests \
+	  backup-tests+readonly-tests+sanity-matrix+lint+changelog+awx-config-check+awx-tests+units drill
 
 sanity: sync
 	cd $(COLLECTION) && ansible-test sanity --venv --python $(PY) --color no
@@ -50,19 +51,32 @@ lint: sync
 molecule: sync
 	molecule test --all
 
+# Integration targets that only read the live stack (or work in scratch databases and
+# directories of their own): readonly-tests runs them beside other suites; integration the rest.
+READONLY_TARGETS := acgs_health acgs_hash_check acgs_migrations common_secrets monitoring_queries security_scan
+
+# $(call integration_copy,NAME,TARGETS): ansible-test integration from a copy of the collections
+# of its own (build/NAME-collections), as two ansible-test runs never share tests/output.
+define integration_copy
+	rsync -a --delete --exclude 'ansible_collections/acgs/platform/tests/output' build/collections/ build/$(1)-collections/
+	cd build/$(1)-collections/ansible_collections/acgs/platform && ansible-test integration --local --python $(PY) --color no $(2)
+endef
+
 integration: sync
-	cd $(COLLECTION) && ansible-test integration --local --python $(PY) --color no --exclude deploy --exclude remediation --exclude acgs_backup
+	cd $(COLLECTION) && ansible-test integration --local --python $(PY) --color no --exclude deploy --exclude remediation \
+	  --exclude acgs_backup $(addprefix --exclude ,$(READONLY_TARGETS))
+
+readonly-tests: sync
+	$(call integration_copy,readonly,$(READONLY_TARGETS))
 
 # A hung service replaced by Level 1 remediation with the default alert timings (waits about 2 min).
 remediation-tests: sync
 	cd $(COLLECTION) && ansible-test integration --local --python $(PY) --color no remediation
 
 # acgs_backup on scratch PostgreSQL and Redis servers it starts itself (not the live stack), so it
-# runs beside the remediation target, from its own copy of the collections (two ansible-test runs
-# never share tests/output); it needs the PostgreSQL and Redis packages the converge installs.
+# runs beside other suites; it needs the PostgreSQL and Redis packages the converge installs.
 backup-tests: sync
-	rsync -a --delete --exclude 'ansible_collections/acgs/platform/tests/output' build/collections/ build/backup-collections/
-	cd build/backup-collections/ansible_collections/acgs/platform && ansible-test integration --local --python $(PY) --color no acgs_backup
+	$(call integration_copy,backup,acgs_backup)
 
 # Deploys, canaries and rollbacks on the live stack under load (the slowest target, on its own).
 deploy-tests: sync

@@ -72,16 +72,20 @@ class Supervisor(object):
         """{program: stopwaitsecs} of every configured program."""
         return dict((entry["name"], int(entry.get("stopwaitsecs", 10))) for entry in self._call("getAllConfigInfo"))
 
-    def stop(self, program):
-        """stopProcess without waiting: supervisord sends the program's stopsignal and marks it STOPPING,
-        so it does not restart it. False when it was not running any more (nothing to stop)."""
+    def _call_unless(self, fault, name, *args):
+        """_call, but False when supervisord answers with ``fault`` (nothing to do), else True."""
         try:
-            self._call("stopProcess", program, False)
+            self._call(name, *args)
         except OperatorError as err:
-            if err.kind == "supervisor" and "NOT_RUNNING" in err.detail:
+            if err.kind == "supervisor" and fault in err.detail:
                 return False
             raise
         return True
+
+    def stop(self, program):
+        """stopProcess without waiting: supervisord sends the program's stopsignal and marks it STOPPING,
+        so it does not restart it. False when it was not running any more (nothing to stop)."""
+        return self._call_unless("NOT_RUNNING", "stopProcess", program, False)
 
     def start(self, program):
         """startProcess, waiting until supervisord sees it RUNNING (after the program's startsecs)."""
@@ -89,13 +93,7 @@ class Supervisor(object):
 
     def start_nowait(self, program):
         """startProcess without waiting out startsecs; False when it already runs (nothing to start)."""
-        try:
-            self._call("startProcess", program, False)
-        except OperatorError as err:
-            if err.kind == "supervisor" and "ALREADY_STARTED" in err.detail:
-                return False
-            raise
-        return True
+        return self._call_unless("ALREADY_STARTED", "startProcess", program, False)
 
     def update(self, stopped, timeout):
         """What ``supervisorctl update`` does, with the stops at once instead of one after another:
