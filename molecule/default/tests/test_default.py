@@ -32,7 +32,7 @@ def _load_catalog():
 CATALOG = _load_catalog()
 HASH = CATALOG.CONSTITUTIONAL_HASH
 PORTS = CATALOG.INFRASTRUCTURE_PORTS
-CA = "/etc/haproxy/certs/acgs.crt"
+CA = "/etc/haproxy/acgs-ca.crt"
 SERVICES = dict((svc["name"], svc["port"]) for svc in CATALOG.SERVICES)
 AUTH, FV = SERVICES["auth-service"], SERVICES["fv-service"]
 # Each service runs in instance slots (supervisor programs acgs-NAME-blue, acgs-NAME-green); the
