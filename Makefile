@@ -6,7 +6,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 COLLECTION := $(CURDIR)/build/collections/ansible_collections/acgs/platform
 PY := 3.11
 
-.PHONY: release local test venv sync site health sanity units lint molecule monitoring-tests integration deploy-tests remediation-tests backup-tests drill bench build clean
+.PHONY: release local test venv sync site health sanity units lint molecule monitoring-tests integration deploy-tests remediation-tests backup-tests release-image drill bench build clean
 
 local: venv site health
 
@@ -34,7 +34,7 @@ health: sync
 # hang (115 s alone), past its 3-minute bound (Alertmanager's group timings).
 test: venv
 	bash scripts/timed_make.sh molecule+sanity+ee-context integration+~monitoring-tests+~sanity-matrix+~backup-tests+~units \
-	  deploy-tests+~lint+~changelog+~awx-config-check remediation-tests awx-tests drill
+	  deploy-tests+~lint+~changelog+~awx-config-check+~release-image remediation-tests awx-tests drill
 
 sanity: sync
 	cd $(COLLECTION) && ansible-test sanity --venv --python $(PY) --color no
@@ -61,7 +61,8 @@ define integration_copy
 endef
 
 integration: sync
-	cd $(COLLECTION) && ansible-test integration --local --python $(PY) --color no --exclude deploy --exclude remediation --exclude acgs_backup
+	cd $(COLLECTION) && ansible-test integration --local --python $(PY) --color no --exclude deploy --exclude remediation --exclude acgs_backup \
+	  --exclude release_image
 
 # A hung service replaced by Level 1 remediation with the default alert timings (waits about 2 min).
 remediation-tests: sync
@@ -71,6 +72,11 @@ remediation-tests: sync
 # runs beside other suites; it needs the PostgreSQL and Redis packages the converge installs.
 backup-tests: sync
 	$(call integration_copy,backup,acgs_backup)
+
+# The reference service's image built on this machine's Docker engine (started if need be; the
+# debootstrap base is made once and kept) and run: needs no live stack.
+release-image: sync
+	$(call integration_copy,image,release_image)
 
 # Deploys, canaries and rollbacks on the live stack under load (the slowest target, on its own).
 deploy-tests: sync

@@ -19,7 +19,7 @@ collections_dir=$root/build/collections/ansible_collections
 # The collections of requirements.yml (all bundled in the ansible wheel); grafana.grafana needs
 # community.grafana and ansible.posix (its galaxy.yml dependencies); awx.awx for
 # playbooks/awx_configure.yml (an admin's playbook, not a dependency of the collection).
-stock_collections=(community/general community/postgresql community/crypto grafana/grafana community/grafana ansible/posix awx/awx)
+stock_collections=(community/general community/postgresql community/crypto community/docker grafana/grafana community/grafana ansible/posix awx/awx)
 
 step() { printf '== %s\n' "$*"; }
 
