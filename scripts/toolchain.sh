@@ -17,9 +17,10 @@ ansible_pkg_version=12.3.0
 pip_bootstrap_version=24.2
 collections_dir=$root/build/collections/ansible_collections
 # The collections of requirements.yml (all bundled in the ansible wheel); grafana.grafana needs
-# community.grafana and ansible.posix (its galaxy.yml dependencies); awx.awx for
+# community.grafana and ansible.posix, community.docker community.library_inventory_filtering_v1
+# (their galaxy.yml dependencies: Molecule installs this collection with them, offline); awx.awx for
 # playbooks/awx_configure.yml (an admin's playbook, not a dependency of the collection).
-stock_collections=(community/general community/postgresql community/crypto community/docker grafana/grafana community/grafana ansible/posix awx/awx)
+stock_collections=(community/general community/postgresql community/crypto community/docker community/library_inventory_filtering_v1 grafana/grafana community/grafana ansible/posix awx/awx)
 
 step() { printf '== %s\n' "$*"; }
 
