@@ -28,13 +28,15 @@ health: sync
 # run side by side. The static suites (no live stack) and acgs_backup's scratch servers run beside
 # Molecule's converge and beside the live-stack targets, the latter at nice 19 (~name): the
 # targets mostly wait (alerts, drains, canary intervals) and keep their time bounds, as the
-# niced suites only take the CPU they leave. ee-context makes the artifact first (build is its
-# prerequisite, never a second member: two builds into build/dist at once race). The remediation
+# niced suites only take the CPU they leave. The integration targets leave the most, so all the static
+# suites go beside them (beside the deploy target they cost it 90 s). ee-context makes the artifact
+# first (build is its prerequisite, never a second member: two builds into build/dist at once race). The remediation
 # target runs alone: beside CPU-heavy suites at nice 0 its Level 1 mail once came 269 s after the
 # hang (115 s alone), past its 3-minute bound (Alertmanager's group timings).
 test: venv
-	bash scripts/timed_make.sh molecule+sanity+ee-context integration+~monitoring-tests+~sanity-matrix+~backup-tests+~units \
-	  deploy-tests+~lint+~changelog+~awx-config-check+~release-image remediation-tests awx-tests drill
+	bash scripts/timed_make.sh molecule+sanity+ee-context \
+	  integration+~monitoring-tests+~sanity-matrix+~backup-tests+~units+~lint+~changelog+~awx-config-check+~release-image \
+	  deploy-tests docker-tests remediation-tests awx-tests drill
 
 sanity: sync
 	cd $(COLLECTION) && ansible-test sanity --venv --python $(PY) --color no
@@ -62,7 +64,7 @@ endef
 
 integration: sync
 	cd $(COLLECTION) && ansible-test integration --local --python $(PY) --color no --exclude deploy --exclude remediation --exclude acgs_backup \
-	  --exclude release_image
+	  --exclude release_image --exclude docker_runtime
 
 # A hung service replaced by Level 1 remediation with the default alert timings (waits about 2 min).
 remediation-tests: sync
@@ -77,6 +79,12 @@ backup-tests: sync
 # debootstrap base is made once and kept) and run: needs no live stack.
 release-image: sync
 	$(call integration_copy,image,release_image)
+
+# The services' docker runtime on the live stack: site.yml switches the slots to containers, a deploy
+# under load, stop/start, then the services role switches them back (needs the live stack alone).
+.PHONY: docker-tests
+docker-tests: sync
+	cd $(COLLECTION) && ansible-test integration --local --python $(PY) --color no docker_runtime
 
 # Deploys, canaries and rollbacks on the live stack under load (the slowest target, on its own).
 deploy-tests: sync

@@ -9,7 +9,7 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 module: acgs_shutdown
-short_description: Stop supervisord programs at once, bounded in time, SIGKILL what does not stop
+short_description: Stop supervisord programs or Docker containers at once, bounded in time, SIGKILL what does not stop
 version_added: 0.1.0
 description:
   - Stops every program of O(instances) at the same time through supervisord's XML-RPC interface
@@ -27,6 +27,10 @@ description:
     status), V(killed) (SIGKILL), V(not running) - and after how many seconds.
   - Finally every O(instances[].port) must be closed (refused connections within 2 seconds), or the
     task fails naming it.
+  - With O(runtime=docker) each O(instances[].program) is a container (the services' docker runtime); C(docker stop)
+    runs for each at once in the background (the engine sends SIGTERM and records it as stopped, so its restart
+    policy does not start it again), its main process is polled and SIGKILLed at O(timeout) the same way, and
+    the exit code is the engine's (0 drained, 137 after SIGKILL).
 author:
   - ACGS Operations Team (@acgs)
 attributes:
@@ -44,7 +48,7 @@ options:
     required: true
     suboptions:
       program:
-        description: The supervisord program name.
+        description: The supervisord program name (the container name with O(runtime=docker)).
         type: str
         required: true
       port:
@@ -68,10 +72,16 @@ options:
     description: supervisord's UNIX socket (C([unix_http_server] file)).
     type: path
     default: /var/run/supervisor.sock
+  runtime:
+    description: What runs the instances - supervisord programs, or Docker containers (the C(docker) CLI on the host).
+    type: str
+    choices: [supervisor, docker]
+    default: supervisor
 requirements:
-  - supervisord with its UNIX socket (C([unix_http_server])); Linux (C(/proc)).
+  - supervisord with its UNIX socket (C([unix_http_server])), or the C(docker) CLI and engine with O(runtime=docker); Linux (C(/proc)).
 seealso:
   - module: community.general.supervisorctl
+  - module: community.docker.docker_container
 """
 
 EXAMPLES = r"""
@@ -82,6 +92,13 @@ EXAMPLES = r"""
       - {program: acgs-auth-service-green, port: 18100, service: auth-service, slot: green}
     timeout: 30
   register: stopped
+
+- name: Stop the containers of the docker runtime; 10 s to drain, then SIGKILL
+  acgs.platform.acgs_shutdown:
+    runtime: docker
+    instances:
+      - {program: acgs-auth-service-blue, port: 18000, service: auth-service, slot: blue}
+    timeout: 10
 
 - name: Emergency - 3 s, then SIGKILL
   acgs.platform.acgs_shutdown:
@@ -106,7 +123,7 @@ instances:
     timeout: {description: The seconds it was given before SIGKILL., type: float}
     killed_at: {description: "Seconds after its stop signal when it was SIGKILLed, or null.", type: float}
     state_before: {description: "Its /proc state when signalled (S sleeping, T stopped, D uninterruptible).", type: str}
-    exitstatus: {description: "Its exit status as supervisord saw it (-1 - died of a signal).", type: int}
+    exitstatus: {description: "Its exit status as supervisord saw it (-1 - died of a signal); a container's exit code.", type: int}
   sample:
     - {program: acgs-gs-service-blue, service: gs-service, slot: blue, pid: 1234, port: 18004, how: killed,
        seconds: 3.02, timeout: 3.0, killed_at: 3.0, state_before: T, exitstatus: -1}
@@ -137,6 +154,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.acgs.platform.plugins.module_utils import _shutdown as shutdown
+from ansible_collections.acgs.platform.plugins.module_utils._containers import Docker
 from ansible_collections.acgs.platform.plugins.module_utils._errors import OperatorError
 from ansible_collections.acgs.platform.plugins.module_utils._supervisor import STOPPED_STATES, RUNNING_STATES, Supervisor
 
@@ -156,20 +174,26 @@ def main():
             )),
             timeout=dict(type="float", default=30.0),
             supervisor_socket=dict(type="path", default="/var/run/supervisor.sock"),
+            runtime=dict(type="str", default="supervisor", choices=["supervisor", "docker"]),
         ),
         supports_check_mode=True,
     )
     result = {"instances": [], "killed": [], "ports_open": [], "seconds": 0.0, "summary": []}
     try:
         instances = shutdown.validate(module.params["instances"])
-        rpc = Supervisor(module.params["supervisor_socket"])
-        waits = rpc.stopwaitsecs()
-        procs = []
-        for inst in instances:
-            info = rpc.process_info(inst["program"])
-            running = info["statename"] in RUNNING_STATES and info["pid"] > 0
-            procs.append(dict(inst, pid=info["pid"] if running else 0,
-                              timeout=shutdown.effective_timeout(module.params["timeout"], waits.get(inst["program"]))))
+        if module.params["runtime"] == "docker":
+            docker = Docker(module.params["timeout"], docker=module.get_bin_path("docker", required=True))
+            procs = [dict(inst, pid=docker.process_info(inst["program"])[1], timeout=shutdown.effective_timeout(module.params["timeout"]))
+                     for inst in instances]
+        else:
+            rpc = Supervisor(module.params["supervisor_socket"])
+            waits = rpc.stopwaitsecs()
+            procs = []
+            for inst in instances:
+                info = rpc.process_info(inst["program"])
+                running = info["statename"] in RUNNING_STATES and info["pid"] > 0
+                procs.append(dict(inst, pid=info["pid"] if running else 0,
+                                  timeout=shutdown.effective_timeout(module.params["timeout"], waits.get(inst["program"]))))
         if module.check_mode:
             result["instances"] = [dict(p, how="would stop" if p["pid"] else "not running", seconds=0.0,
                                         killed_at=None, state_before=None, exitstatus=None) for p in procs]
@@ -184,19 +208,29 @@ def main():
                     return info["exitstatus"] if info["statename"] in STOPPED_STATES else None
                 time.sleep(0.05)
 
-        # Programs supervisord is starting or backing off have no process to wait for; stop them too,
-        # or supervisord would start them again.
-        for proc in procs:
-            if not proc["pid"]:
-                rpc.stop(proc["program"])
-        results, seconds = shutdown.stop_all(procs, rpc.stop, exitstatus)
+        if module.params["runtime"] == "docker":
+            # A container restarting (its restart policy) has no process to wait for; stop it too.
+            for proc in procs:
+                if not proc["pid"] and (docker.state(proc["program"]) or {}).get("Restarting"):
+                    docker.stop(proc["program"])
+            results, seconds = shutdown.stop_all(procs, docker.stop, docker.exitstatus)
+            stop_errors = docker.wait()
+        else:
+            stop_errors = []
+            # Programs supervisord is starting or backing off have no process to wait for; stop them too,
+            # or supervisord would start them again.
+            for proc in procs:
+                if not proc["pid"]:
+                    rpc.stop(proc["program"])
+            results, seconds = shutdown.stop_all(procs, rpc.stop, exitstatus)
         result.update(instances=results, seconds=seconds, summary=shutdown.table(results),
                       killed=[r["program"] for r in results if r["how"] == "killed"])
         survived = [r["program"] for r in results if r["how"].startswith("survived")]
         result["ports_open"] = shutdown.open_ports(instances)
-        if survived or result["ports_open"]:
+        if survived or result["ports_open"] or stop_errors:
             raise OperatorError("not stopped: %s" % ", ".join(
-                ["%s (%s)" % (p, "survived SIGKILL") for p in survived] + ["port %s still open" % p for p in result["ports_open"]]))
+                ["%s (%s)" % (p, "survived SIGKILL") for p in survived] + ["port %s still open" % p for p in result["ports_open"]]
+                + stop_errors))
     except OperatorError as err:
         module.fail_json(msg=to_native(err), changed=bool(result["instances"]), **result)
     changed = any(r["how"] != "not running" for r in result["instances"])
