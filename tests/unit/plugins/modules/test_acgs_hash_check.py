@@ -89,7 +89,8 @@ def test_faults_give_a_missing_hash_not_a_traceback(capsys, tmp_path):
     assert "connection refused" in errors["closed"] and "timed out after 1s" in errors["hang"]
     assert "HTTP 500" in errors["err"] and "TLS certificate verification failed" in errors["tls"]
     # a server that did not answer is not asked again for the other endpoints: one timeout, all concurrent
-    assert wall < 2.0, wall
+    # (asked again: 3 timeouts, 3 s); room for nice 19 in make test
+    assert wall < 2.5, wall
 
 
 def test_expected_hash_validation(capsys):

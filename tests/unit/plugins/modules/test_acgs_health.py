@@ -67,7 +67,7 @@ def test_probes_run_concurrently(capsys):
         rc, result = run(capsys, {"services": services})
         wall = time.monotonic() - start
     assert rc == 0 and all(s["status"] == "healthy" for s in result["services"])
-    assert wall < 1.5, "10 probes of 0.3 s took %.2f s: not concurrent" % wall
+    assert wall < 2.5, "10 probes of 0.3 s took %.2f s: not concurrent (3 s in a row)" % wall
 
 
 def test_closed_port(capsys):
@@ -96,7 +96,8 @@ def test_server_that_never_answers_ends_at_timeout(capsys):
         rc, result = run(capsys, {"services": [one(server.url)], "timeout": 1})
         wall = time.monotonic() - start
     assert rc == 1 and result["services"][0]["error"] == "timed out after 1s"
-    assert 0.9 <= wall < 2.5, wall
+    # Generous above: make test runs the units at nice 19 beside the live-stack targets.
+    assert 0.9 <= wall < 4.0, wall
 
 
 def test_retries_are_bounded(capsys):
@@ -105,7 +106,9 @@ def test_retries_are_bounded(capsys):
         rc, result = run(capsys, {"services": [one(server.url)], "timeout": 0.5, "retries": 2, "retry_delay": 0.1})
         wall = time.monotonic() - start
     assert rc == 1 and result["services"][0]["attempts"] == 3
-    assert wall < 3.0, wall
+    # 3 x 0.5 s + 2 x 0.1 s; an unbounded retry would hang. Generous: the units run at nice 19 in make test
+    # (3.02 s once, beside a Kubernetes node and the integration targets).
+    assert wall < 5.0, wall
 
 
 def test_invalid_json(capsys):
