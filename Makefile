@@ -29,14 +29,15 @@ health: sync
 # Molecule's converge and beside the live-stack targets, the latter at nice 19 (~name): the
 # targets mostly wait (alerts, drains, canary intervals) and keep their time bounds, as the
 # niced suites only take the CPU they leave. The integration targets leave the most, so all the static
-# suites go beside them (beside the deploy target they cost it 90 s). ee-context makes the artifact
+# suites go beside them (beside the deploy target they cost it 90 s). The Kubernetes target (its own node,
+# scratch servers, no live stack) goes beside the deploy target. ee-context makes the artifact
 # first (build is its prerequisite, never a second member: two builds into build/dist at once race). The remediation
 # target runs alone: beside CPU-heavy suites at nice 0 its Level 1 mail once came 269 s after the
 # hang (115 s alone), past its 3-minute bound (Alertmanager's group timings).
-test: venv
+test: venv k8s-node
 	bash scripts/timed_make.sh molecule+sanity+ee-context \
 	  integration+~monitoring-tests+~sanity-matrix+~backup-tests+~units+~lint+~changelog+~awx-config-check+~release-image \
-	  deploy-tests docker-tests remediation-tests awx-tests drill
+	  deploy-tests+~kubernetes-tests docker-tests remediation-tests awx-tests drill
 
 sanity: sync
 	cd $(COLLECTION) && ansible-test sanity --venv --python $(PY) --color no
@@ -64,7 +65,7 @@ endef
 
 integration: sync
 	cd $(COLLECTION) && ansible-test integration --local --python $(PY) --color no --exclude deploy --exclude remediation --exclude acgs_backup \
-	  --exclude release_image --exclude docker_runtime
+	  --exclude release_image --exclude docker_runtime --exclude kubernetes_runtime
 
 # A hung service replaced by Level 1 remediation with the default alert timings (waits about 2 min).
 remediation-tests: sync
@@ -79,6 +80,24 @@ backup-tests: sync
 # debootstrap base is made once and kept) and run: needs no live stack.
 release-image: sync
 	$(call integration_copy,image,release_image)
+
+# The single-node Kubernetes the kubernetes_runtime target runs on (scripts/k8s-node.sh: etcd, the
+# control plane, kubelet on this machine's dockerd, kube-proxy, kubectl, from Debian's kubernetes source
+# package), built once into K8S_W and kept: about 6 minutes cold, nothing when kept. .ci/run builds it
+# before make test, as it installs packages.
+K8S_W ?= /var/cache/acgs-k8s
+.PHONY: k8s-node
+k8s-node:
+	@if [ -x $(K8S_W)/bin/kubelet ] && [ -x $(K8S_W)/bin/kubectl ] && [ -f $(K8S_W)/images/pause.tar ]; then \
+	  echo "== k8s node: kept in $(K8S_W)"; else W=$(K8S_W) bash scripts/k8s-node.sh build; fi
+
+# The Kubernetes runtime (inventories/production) on that node: up, the 7 services deployed, checked through
+# their NodePorts, a rolling update under load, Flagger's Canaries, scale to 0 and back, down. No live stack.
+.PHONY: kubernetes-tests
+# ansible-test passes no environment variable through: the node's folder goes to the target in a file.
+kubernetes-tests: sync k8s-node
+	echo "$(K8S_W)" > $(COLLECTION)/tests/integration/targets/kubernetes_runtime/files/k8s_w.txt
+	$(call integration_copy,k8s,kubernetes_runtime)
 
 # The services' docker runtime on the live stack: site.yml switches the slots to containers, a deploy
 # under load, stop/start, then the services role switches them back (needs the live stack alone).

@@ -20,7 +20,7 @@ collections_dir=$root/build/collections/ansible_collections
 # community.grafana and ansible.posix, community.docker community.library_inventory_filtering_v1
 # (their galaxy.yml dependencies: Molecule installs this collection with them, offline); awx.awx for
 # playbooks/awx_configure.yml (an admin's playbook, not a dependency of the collection).
-stock_collections=(community/general community/postgresql community/crypto community/docker community/library_inventory_filtering_v1 grafana/grafana community/grafana ansible/posix awx/awx)
+stock_collections=(community/general community/postgresql community/crypto community/docker community/library_inventory_filtering_v1 kubernetes/core grafana/grafana community/grafana ansible/posix awx/awx)
 
 step() { printf '== %s\n' "$*"; }
 
