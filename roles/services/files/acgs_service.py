@@ -70,6 +70,10 @@ TOP_DEFAULTS = {
     "check_interval": 1.0,
     "check_timeout": 2.0,
     "drain_seconds": 10.0,
+    # On SIGTERM, idle keep-alive connections stay open this long (at most drain_seconds): a client may be
+    # sending its next request on one right then; it is answered with Connection: close. Closing them at
+    # once loses that request (seen: 2 of 583,418 under wrk's keep-alive load in a Kubernetes rollout).
+    "drain_idle_seconds": 0.5,
     "dependencies": [],
     "faults": {},
     "cache": {},
@@ -280,6 +284,7 @@ def validate_config(raw):
         "check_interval": _number(merged["check_interval"], "check_interval", 0, min_exclusive=True),
         "check_timeout": _number(merged["check_timeout"], "check_timeout", 0, min_exclusive=True),
         "drain_seconds": _number(merged["drain_seconds"], "drain_seconds", 0),
+        "drain_idle_seconds": _number(merged["drain_idle_seconds"], "drain_idle_seconds", 0),
         "faults": validate_faults(merged["faults"]),
     }
     expected = merged["constitutional_hash"]
@@ -1257,6 +1262,7 @@ class Service:
         self.started_at = time.monotonic()
         self.connections = set()
         self.draining = False
+        self.idle_grace = False
         self.server = None
         self.port = None
         self.monitor_task = None
@@ -1441,17 +1447,26 @@ class Service:
         if connection is not None:
             self.connections.discard(connection)
         if self.draining and self.drained is not None and not any(c.busy() for c in self.connections):
-            for idle in list(self.connections):
-                idle.close()
+            if not self.idle_grace:
+                for idle in list(self.connections):
+                    idle.close()
             if not self.connections:
                 self.drained.set()
 
     async def drain(self):
-        """Stop listening, finish requests in flight, close idle connections."""
+        """Stop listening, finish requests in flight, close idle connections after drain_idle_seconds."""
         self.draining = True
+        self.idle_grace = True
         started = time.monotonic()
         if self.server is not None:
             self.server.close()
+        # Every answer from now on says Connection: close; an idle connection may still bring a request.
+        if self.connections:
+            try:
+                await asyncio.wait_for(self.drained.wait(), min(self.config["drain_idle_seconds"], self.config["drain_seconds"]))
+            except asyncio.TimeoutError:
+                pass
+        self.idle_grace = False
         for connection in list(self.connections):
             if not connection.busy():
                 connection.close()
@@ -1459,7 +1474,7 @@ class Service:
         if not self.connections:
             self.drained.set()
         try:
-            await asyncio.wait_for(self.drained.wait(), self.config["drain_seconds"])
+            await asyncio.wait_for(self.drained.wait(), max(0.0, self.config["drain_seconds"] - (time.monotonic() - started)))
         except asyncio.TimeoutError:
             LOG.warning("drain time of %gs elapsed with %d connection(s) still busy; closing them",
                         self.config["drain_seconds"], sum(1 for c in self.connections if c.busy()))

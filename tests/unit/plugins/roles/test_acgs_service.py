@@ -943,6 +943,29 @@ def test_sigterm_drains_in_flight_requests_and_closes_idle_ones(start_service):
     assert re.search(r"stopped auth-service", service.log_text())
 
 
+def test_sigterm_answers_a_request_sent_on_an_idle_keep_alive_connection_then_closes_it(start_service):
+    # A grace long enough for a loaded test machine (0.5 s by default).
+    service = start_service(base_config(drain_seconds=10, drain_idle_seconds=5))
+    port = service.port
+    idle = socket.create_connection(("127.0.0.1", port), timeout=10)
+    try:
+        # A keep-alive connection that has served a request and is idle, as a client's pool holds it.
+        idle.sendall(b"GET /health HTTP/1.1\r\nHost: t\r\n\r\n")
+        status, headers, _body = read_response(idle)
+        assert status == 200 and headers["connection"] == "keep-alive"
+        service.proc.send_signal(signal.SIGTERM)
+        service.wait_log(r"SIGTERM: draining")
+        poll(lambda: _refused(port), timeout=1.0, what="the listening socket to close")
+        # The client sends its next request on it just then: answered, and told to close (not reset).
+        idle.sendall(b"GET /health HTTP/1.1\r\nHost: t\r\n\r\n")
+        status, headers, _body = read_response(idle)
+        assert status == 200 and headers["connection"] == "close"
+        assert idle.recv(1) == b""
+        assert service.wait_exit() == 0
+    finally:
+        idle.close()
+
+
 def _refused(port):
     try:
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
