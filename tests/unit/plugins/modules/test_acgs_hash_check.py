@@ -8,7 +8,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
-import time
 
 import pytest
 
@@ -81,16 +80,14 @@ def test_faults_give_a_missing_hash_not_a_traceback(capsys, tmp_path):
         services = [{"name": "closed", "url": "http://127.0.0.1:%d" % free_port()},
                     {"name": "hang", "url": hang.url}, {"name": "reset", "url": reset.url},
                     {"name": "err", "url": err.url}, {"name": "tls", "url": tls.url}]
-        start = time.monotonic()
         rc, result = run(capsys, {"services": services, "timeout": 1})
-        wall = time.monotonic() - start
     errors = dict((s["name"], s["error"]) for s in result["services"])
     assert rc == 1 and sorted(result["missing"]) == sorted(s["name"] for s in services)
     assert "connection refused" in errors["closed"] and "timed out after 1s" in errors["hang"]
     assert "HTTP 500" in errors["err"] and "TLS certificate verification failed" in errors["tls"]
-    # a server that did not answer is not asked again for the other endpoints: one timeout, all concurrent
-    # (asked again: 3 timeouts, 3 s); room for nice 19 in make test
-    assert wall < 2.5, wall
+    # a server that did not answer is not asked again for the other endpoints (one timeout, not three):
+    # counted at the server, which a loaded machine does not change as it does a wall-clock bound
+    assert len(hang.held) == 1, "the hung server was asked %d times" % len(hang.held)
 
 
 def test_expected_hash_validation(capsys):

@@ -61,13 +61,12 @@ def test_healthy_service(capsys):
 
 
 def test_probes_run_concurrently(capsys):
-    with JsonServer({"/health": (200, HEALTHY, {}, 0.3)}) as server:
+    with JsonServer({"/health": (200, HEALTHY, {}, 0.5)}) as server:
         services = [one(server.url, name="svc%d" % i) for i in range(10)]
-        start = time.monotonic()
         rc, result = run(capsys, {"services": services})
-        wall = time.monotonic() - start
     assert rc == 0 and all(s["status"] == "healthy" for s in result["services"])
-    assert wall < 2.5, "10 probes of 0.3 s took %.2f s: not concurrent (3 s in a row)" % wall
+    # In a row, the server would answer one at a time; under any load, 10 probes of 0.5 s overlap.
+    assert server.most_in_flight >= 5, "at most %d probes at once: not concurrent" % server.most_in_flight
 
 
 def test_closed_port(capsys):
@@ -102,13 +101,11 @@ def test_server_that_never_answers_ends_at_timeout(capsys):
 
 def test_retries_are_bounded(capsys):
     with RawServer("hang") as server:
-        start = time.monotonic()
         rc, result = run(capsys, {"services": [one(server.url)], "timeout": 0.5, "retries": 2, "retry_delay": 0.1})
-        wall = time.monotonic() - start
     assert rc == 1 and result["services"][0]["attempts"] == 3
-    # 3 x 0.5 s + 2 x 0.1 s; an unbounded retry would hang. Generous: the units run at nice 19 in make test
-    # (3.02 s once, beside a Kubernetes node and the integration targets).
-    assert wall < 5.0, wall
+    # 1 + 2 retries, each its own connection the server holds (counted there, not timed: make test runs the
+    # units at nice 19 beside the live-stack targets, where a wall-clock bound once failed at 3.02 s)
+    assert len(server.held) == 3, "the server was asked %d times" % len(server.held)
 
 
 def test_invalid_json(capsys):
@@ -279,5 +276,5 @@ def test_dependency_that_never_answers_ends_at_timeout(capsys, dtype):
         wall = time.monotonic() - start
     dep = result["dependencies"][0]
     assert dep["status"] == "unhealthy" and dep["error_kind"] == "timeout", dep
-    # libpq's connect_timeout has a floor of 2 s
-    assert wall < (3.0 if dtype == "postgresql" else 2.0), wall
+    # libpq's connect_timeout has a floor of 2 s; room above for nice 19 beside the live-stack targets
+    assert wall < (4.0 if dtype == "postgresql" else 3.0), wall

@@ -107,11 +107,16 @@ class _Server(ThreadingMixIn, HTTPServer):
 class JsonServer(object):
     """HTTP server whose routes map a path to (status, body, headers, delay_seconds).
 
-    ``body`` is sent as JSON unless it is bytes; an unknown path answers 404.
+    ``body`` is sent as JSON unless it is bytes; an unknown path answers 404. ``most_in_flight`` is the
+    most requests it was answering at once: what shows that a client asks concurrently, whatever the load
+    of the machine (a wall-clock bound does not).
     """
 
     def __init__(self, routes, tls_cert=None):
         self.routes = routes
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self.lock = threading.Lock()
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -126,8 +131,15 @@ class JsonServer(object):
                     status, body, headers, delay = 404, {"error": "not found"}, {}, 0
                 else:
                     status, body, headers, delay = (tuple(route) + ({}, 0))[:4]
-                if delay:
-                    time.sleep(delay)  # the fault this route plays: a slow answer
+                with outer.lock:
+                    outer.in_flight += 1
+                    outer.most_in_flight = max(outer.most_in_flight, outer.in_flight)
+                try:
+                    if delay:
+                        time.sleep(delay)  # the fault this route plays: a slow answer
+                finally:
+                    with outer.lock:
+                        outer.in_flight -= 1
                 raw = body if isinstance(body, bytes) else json.dumps(body).encode("utf-8")
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
