@@ -16,8 +16,9 @@ description:
     libraries or programs, C(pid<TAB>comm<TAB>cmdline<TAB>files) - and names the ACGS component each belongs to,
     that is the role whose lifecycle actions (C(stop), C(start)) restart it.
   - An ACGS service instance is recognised by its C(--config <service>-<slot>.json); PostgreSQL only for the ACGS
-    cluster O(cluster). Other processes, and supervisord itself, are listed as not restarted, with why.
-positional: services, cluster
+    cluster O(cluster) (a server without a Debian cluster name is not it); Redis only on O(redis_port) when given.
+    Other processes, and supervisord itself, are listed as not restarted, with why.
+positional: services, cluster, redis_port
 options:
   _input:
     description: The scan's lines (a list or one text).
@@ -32,6 +33,9 @@ options:
     description: The ACGS PostgreSQL cluster's name.
     type: str
     default: main
+  redis_port:
+    description: The ACGS Redis server's port; a C(redis-server) on another port is not restarted. Unset, any is.
+    type: int
 """
 
 EXAMPLES = r"""
@@ -69,9 +73,9 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.acgs.platform.plugins.module_utils._maintenance import MaintenanceError, restarts
 
 
-def maintenance_restarts(lines, services, cluster="main"):
+def maintenance_restarts(lines, services, cluster="main", redis_port=None):
     try:
-        return restarts(lines, services, cluster)
+        return restarts(lines, services, cluster, redis_port)
     except MaintenanceError as exc:
         raise AnsibleFilterError("acgs.platform.maintenance_restarts: %s" % exc)
 

@@ -87,6 +87,7 @@ ORDER = ["postgresql", "redis", "nats", "services", "haproxy", "node_exporter", 
          "blackbox", "remediator"]
 _SERVICE_CONFIG = re.compile(r"^(?P<name>.+)-(?P<slot>blue|green)\.json$")
 _PG_TITLE = re.compile(r"^postgres: (?P<version>\d+)/(?P<cluster>[^:\s]+)")
+_REDIS_TITLE = re.compile(r"^\S*redis-server \S*:(?P<port>\d+)(\s|$)")
 
 
 def _process(line):
@@ -98,12 +99,18 @@ def _process(line):
     return {"pid": int(parts[0]), "comm": parts[1].strip(), "cmdline": parts[2].strip(), "files": files}
 
 
-def _component(proc, services, cluster):
+def _component(proc, services, cluster, redis_port):
     argv = proc["cmdline"].split()
     title = _PG_TITLE.match(proc["cmdline"])
     if title:
         return ("postgresql", None) if title.group("cluster") == cluster else \
             (None, "PostgreSQL cluster %s is not the ACGS cluster %s" % (title.group("cluster"), cluster))
+    if proc["cmdline"].startswith("postgres: "):
+        # pg_createcluster names every Debian cluster (cluster_name, in the title): this server is no cluster of it
+        return None, "a PostgreSQL server without a Debian cluster name is not the ACGS cluster %s" % cluster
+    port = _REDIS_TITLE.match(proc["cmdline"])
+    if redis_port is not None and port and int(port.group("port")) != int(redis_port):
+        return None, "Redis on port %s is not the ACGS Redis (port %s)" % (port.group("port"), redis_port)
     if "--config" in argv[:-1]:
         config = _SERVICE_CONFIG.match(os.path.basename(argv[argv.index("--config") + 1]))
         if config and config.group("name") in services:
@@ -119,8 +126,12 @@ def _component(proc, services, cluster):
     return None, "not an ACGS component"
 
 
-def restarts(lines, services, cluster="main"):
-    """The ACGS components to restart (lifecycle order) and the services, from the /proc scan's lines."""
+def restarts(lines, services, cluster="main", redis_port=None):
+    """The ACGS components to restart (lifecycle order) and the services, from the /proc scan's lines.
+
+    PostgreSQL counts only for the ACGS cluster ``cluster``, Redis only on ``redis_port`` when given:
+    a test's or another application's servers on the host are not the lifecycle actions' to restart.
+    """
     if isinstance(lines, str):
         lines = lines.splitlines()
     services = set(services or [])
@@ -129,7 +140,7 @@ def restarts(lines, services, cluster="main"):
         if not line.strip():
             continue
         proc = _process(line)
-        component, why = _component(proc, services, cluster)
+        component, why = _component(proc, services, cluster, redis_port)
         proc["component"] = component
         if component is None:
             proc["why_not_restarted"] = why

@@ -62,6 +62,8 @@ SCAN = [
     "22915\tpostgres\tpostgres: 15/acgsbench: checkpointer",
     "22916\tpostgres\t/usr/lib/postgresql/15/bin/postgres -D /var/lib/postgresql/15/acgsbench/ -c config_file=x",
     "23207\tredis-server\t/usr/bin/redis-server 127.0.0.1:6379",
+    "23208\tredis-server\t/usr/bin/redis-server 127.0.0.1:6393",
+    "22917\tpostgres\tpostgres: checkpointer ",
     "23566\tnats-server\t/usr/sbin/nats-server -c /etc/nats-server.conf",
     "23569\tprometheus-node\t/usr/bin/prometheus-node-exporter --web.listen-address=127.0.0.1:9100",
     "23570\tprometheus-aler\t/usr/bin/prometheus-alertmanager --config.file=/etc/prometheus/alertmanager.yml",
@@ -73,7 +75,7 @@ SCAN = [
 
 
 def test_restarts_map_processes_to_lifecycle_components_in_order():
-    r = m.restarts(SCAN, SERVICES)
+    r = m.restarts(SCAN, SERVICES, "main", 6379)
     assert r["components"] == ["postgresql", "redis", "nats", "services", "node_exporter", "alertmanager", "remediator"]
     assert r["services"] == ["ac-service", "auth-service"]
     assert r["processes"][0]["files"] == ["/usr/lib/x86_64-linux-gnu/libssl.so.3"]
@@ -82,6 +84,12 @@ def test_restarts_map_processes_to_lifecycle_components_in_order():
     assert left["sshd555"] == "not an ACGS component"
     assert "acgsbench is not the ACGS cluster main" in left["postgres22915"]
     assert "not the ACGS cluster main" in left["postgres22916"]
+    # a scratch server of a test (initdb, no Debian cluster name) and a Redis on another port
+    assert "without a Debian cluster name" in left["postgres22917"]
+    assert left["redis-server23208"] == "Redis on port 6393 is not the ACGS Redis (port 6379)"
+    assert [p["pid"] for p in r["processes"] if p["component"] == "redis"] == [23207]
+    # without a port, every Redis is taken for the ACGS one
+    assert 23208 in [p["pid"] for p in m.restarts(SCAN, SERVICES)["processes"]]
 
 
 def test_restarts_of_an_unknown_service_config_and_nothing_stale():
