@@ -56,6 +56,15 @@ lint: sync
 molecule: sync
 	molecule test --all
 
+# site.yml across 7 containers in inventories/staging's layout (Molecule's Docker driver, molecule/multihost):
+# HAProxy reaching instances on other hosts, pg_hba, check.yml and a second converge changed=0 verified from
+# here. The driver asks the engine before each playbook, so dockerd is started (and the debootstrap base
+# image made, once) before Molecule runs. Its own containers and network only; destroyed at the end.
+.PHONY: multihost
+multihost: sync
+	ansible-playbook molecule/multihost/engine.yml
+	molecule test -s multihost
+
 # $(call integration_copy,NAME,TARGETS): ansible-test integration from a copy of the collections
 # of its own (build/NAME-collections), as two ansible-test runs never share tests/output.
 define integration_copy

@@ -1,0 +1,255 @@
+"""Verify the staging layout converged across the scenario's containers, from the controller.
+
+The controller sits on the containers' network (10.20.0.1, the gateway) and speaks to them as a
+client would: HTTP through HAProxy, PostgreSQL, Redis, Prometheus; `docker exec` only reads what
+a client cannot see (HAProxy's runtime API, pg_hba's parsed rules, supervisord's pids).
+"""
+import importlib.util
+import ipaddress
+import json
+import os
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+import psycopg2
+import pytest
+import yaml
+
+SCENARIO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+REPO = os.path.abspath(os.path.join(SCENARIO, "..", ".."))
+
+
+def _load_catalog():
+    """The collection's catalog (the one place the hash and the ports live)."""
+    spec = importlib.util.spec_from_file_location(
+        "acgs_catalog", os.path.join(REPO, "plugins", "module_utils", "catalog.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+CATALOG = _load_catalog()
+HASH = CATALOG.CONSTITUTIONAL_HASH
+PORTS = CATALOG.INFRASTRUCTURE_PORTS
+SERVICES = dict((svc["name"], svc["port"]) for svc in CATALOG.SERVICES)
+
+# The containers, their groups and addresses: molecule.yml's platforms (the one place they are written).
+with open(os.path.join(SCENARIO, "molecule.yml")) as _handle:
+    PLATFORMS = yaml.safe_load(_handle)["platforms"]
+ADDRESS = dict((p["name"], p["networks"][0]["ipv4_address"]) for p in PLATFORMS)
+GROUPS = {}
+for _platform in PLATFORMS:
+    for _group in _platform["groups"]:
+        GROUPS.setdefault(_group, []).append(_platform["name"])
+LB = GROUPS["loadbalancer"][0]
+DB = GROUPS["database"][0]
+CACHE = GROUPS["cache"][0]
+MON = GROUPS["monitoring"][0]
+APPS = GROUPS["acgs_services"]
+NETWORK = PLATFORMS[0]["docker_networks"][0]["name"]
+with open(os.path.join(REPO, "inventories", "staging", "group_vars", "all", "acgs.yml")) as _handle:
+    SERVICES_NETWORKS = [ipaddress.ip_network(n) for n in yaml.safe_load(_handle)["acgs_postgresql_allowed_networks"]]
+# A source on the containers' network (a /16) outside the services' network (10.20.0.0/24).
+OUTSIDER = "10.20.1.50"
+PROBE = "acgs-mh-probe"  # destroy.yml removes it too, should a run leave it
+
+INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE") or os.path.join(
+    os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "inventory", "ansible_inventory.yml")
+
+
+def secrets():
+    """The secrets site.yml generated once into staging's acgs_secrets_file ({{ inventory_dir }}/secrets.yml)."""
+    with open(os.path.join(os.path.dirname(INVENTORY), "secrets.yml")) as handle:
+        return yaml.safe_load(handle)
+
+
+def docker_exec(container, *argv, check=True):
+    return subprocess.run(["docker", "exec", container] + list(argv), capture_output=True, text=True,
+                          check=check, timeout=60)
+
+
+def get(url, timeout=5):
+    """(status, headers, parsed JSON or text) of a GET, 4xx/5xx included."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            status, headers, body = resp.status, resp.headers, resp.read()
+    except urllib.error.HTTPError as err:
+        status, headers, body = err.code, err.headers, err.read()
+    try:
+        return status, headers, json.loads(body)
+    except ValueError:
+        return status, headers, body.decode("utf-8", "replace")
+
+
+def wait_for(predicate, deadline_s, interval=0.5):
+    end = time.monotonic() + deadline_s
+    value = predicate()
+    while not value and time.monotonic() < end:
+        time.sleep(interval)
+        value = predicate()
+    return value
+
+
+HAPROXY_SHOW_STAT = """
+import socket
+sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+sock.connect("/run/haproxy/admin.sock")
+sock.sendall(b"show stat\\n")
+data = b""
+while True:
+    chunk = sock.recv(65536)
+    if not chunk:
+        break
+    data += chunk
+print(data.decode())
+"""
+
+
+def haproxy_servers():
+    """HAProxy's servers (not FRONTEND/BACKEND rows) as dicts of `show stat`'s columns, read on its host."""
+    lines = docker_exec(LB, "python3", "-c", HAPROXY_SHOW_STAT).stdout.strip().splitlines()
+    header = lines[0].lstrip("# ").split(",")
+    rows = [dict(zip(header, line.split(","))) for line in lines[1:] if line]
+    return [row for row in rows if row["svname"] not in ("FRONTEND", "BACKEND")]
+
+
+def ansible_playbook_start(name):
+    """ansible-playbook on the scenario's inventory (the controller's run, as `make` would start it)."""
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1")
+    env.pop("ANSIBLE_FORCE_COLOR", None)
+    return subprocess.Popen(["ansible-playbook", "-i", INVENTORY, os.path.join(REPO, "playbooks", name)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO, env=env)
+
+
+def supervisor_pids(container):
+    out = docker_exec(container, "supervisorctl", "status", check=False).stdout
+    return sorted(line.split()[0] + " " + line.split("pid ")[1].split(",")[0]
+                  for line in out.splitlines() if "RUNNING" in line)
+
+
+@pytest.mark.parametrize("name,port", sorted(SERVICES.items()))
+def test_services_answer_through_haproxy_on_the_loadbalancer(name, port):
+    status, headers, body = get("http://%s:%d/health" % (ADDRESS[LB], port))
+    assert status == 200, body
+    assert body["status"] == "healthy" and body["service"] == name
+    assert headers["X-Constitutional-Hash"] == HASH
+    status, _, body = get("http://%s:%d/api/v1/compliance/status" % (ADDRESS[LB], port))
+    assert status == 200 and body["data"]["constitutional_hash"] == HASH
+
+
+def test_haproxy_reaches_the_instances_on_both_application_hosts():
+    """Every service's backend has UP servers on each application container's address (none on the
+    load balancer itself), and requests through HAProxy reach instances on both."""
+    before = dict(((s["pxname"], s["svname"]), int(s["stot"])) for s in haproxy_servers())
+    for _ in range(4):
+        for port in SERVICES.values():
+            assert get("http://%s:%d/health" % (ADDRESS[LB], port))[0] == 200
+    instance_ports = set(port + CATALOG.INSTANCE_PORT_OFFSET + slot for port in SERVICES.values()
+                         for slot in (0, CATALOG.GREEN_PORT_OFFSET))
+    app_addresses = set(ADDRESS[app] for app in APPS)
+    served = {}
+    for server in haproxy_servers():
+        host, port = server["addr"].rsplit(":", 1)[0], int(server["addr"].rsplit(":", 1)[1] or 0)
+        if port not in instance_ports:
+            continue
+        assert host in app_addresses, server  # the instances run on the application hosts only
+        if server["status"] == "UP" and int(server["stot"]) > before.get((server["pxname"], server["svname"]), 0):
+            served.setdefault(port, set()).add(host)
+    for name, port in SERVICES.items():
+        instance_port = port + CATALOG.INSTANCE_PORT_OFFSET
+        assert served.get(instance_port) == app_addresses, (name, served)
+
+
+def test_instances_listen_on_the_application_hosts_only():
+    for app in APPS:
+        for port in SERVICES.values():
+            status, _, body = get("http://%s:%d/health" % (ADDRESS[app], port + CATALOG.INSTANCE_PORT_OFFSET))
+            assert status == 200 and body["status"] == "healthy"
+    probe = "import socket; socket.create_connection(('127.0.0.1', %d), timeout=2)" % (SERVICES["auth-service"] + 10000)
+    assert docker_exec(LB, "python3", "-c", probe, check=False).returncode != 0
+
+
+def test_pg_hba_allows_only_the_services_network():
+    """pg_hba's host rules name only the services' network (and loopback); the controller (10.20.0.1)
+    and an application host log in, a client on the same Docker network but outside 10.20.0.0/24
+    is refused by pg_hba with the same, right password."""
+    rules = docker_exec(DB, "su", "postgres", "-c",
+                        "psql -AtF ' ' -c \"SELECT type, coalesce(address, ''), coalesce(netmask, ''), error "
+                        "FROM pg_hba_file_rules WHERE type <> 'local'\"").stdout.split("\n")
+    networks = []
+    for rule in filter(None, rules):
+        kind, address, netmask = (rule.split(" ") + ["", "", ""])[:3]
+        assert address, "host rule without an address: %s" % rule
+        prefix = bin(int(ipaddress.ip_address(netmask))).count("1")  # ip_network takes no IPv6 netmask
+        network = ipaddress.ip_network("%s/%d" % (address, prefix), strict=False)
+        assert network.is_loopback or any(network.subnet_of(allowed) for allowed in SERVICES_NETWORKS
+                                          if allowed.version == network.version), rule
+        networks.append(network)
+    assert any(not network.is_loopback for network in networks), rules
+
+    password = secrets()["acgs_postgresql_password"]
+    conn = psycopg2.connect(host=ADDRESS[DB], port=PORTS["postgresql"], dbname="acgs", user="acgs",
+                            password=password, connect_timeout=5)
+    with conn.cursor() as cur:
+        cur.execute("SELECT host(inet_client_addr())")
+        assert ipaddress.ip_address(cur.fetchone()[0]) in SERVICES_NETWORKS[0]
+    conn.close()
+
+    script = ("import psycopg2, sys\n"
+              "try:\n"
+              "    psycopg2.connect(host=%r, port=%d, dbname='acgs', user='acgs', password=sys.stdin.read(),"
+              " connect_timeout=5).close()\n"
+              "    print('connected')\n"
+              "except psycopg2.OperationalError as err:\n"
+              "    print(err)\n") % (ADDRESS[DB], PORTS["postgresql"])
+    inside = subprocess.run(["docker", "exec", "-i", APPS[0], "python3", "-c", script], input=password,
+                            capture_output=True, text=True, timeout=60)
+    assert inside.stdout.strip() == "connected", inside
+    outside = subprocess.run(["docker", "run", "--rm", "-i", "--name", PROBE, "--network", NETWORK, "--ip", OUTSIDER,
+                              PLATFORMS[0]["image"], "timeout", "30", "python3", "-c", script],
+                             input=password, capture_output=True, text=True, timeout=90)
+    assert 'no pg_hba.conf entry for host "%s"' % OUTSIDER in outside.stdout, outside
+
+
+def test_redis_on_its_host_requires_the_password():
+    import redis  # pylint: disable=import-outside-toplevel
+    with pytest.raises(redis.exceptions.AuthenticationError):
+        redis.Redis(host=ADDRESS[CACHE], port=PORTS["redis"], socket_timeout=5).ping()
+    assert redis.Redis(host=ADDRESS[CACHE], port=PORTS["redis"], password=secrets()["acgs_redis_password"],
+                       socket_timeout=5).ping()
+
+
+def test_prometheus_scrapes_the_instances_on_both_application_hosts():
+    url = "http://%s:%d/api/v1/targets?state=active" % (ADDRESS[MON], PORTS["prometheus"])
+
+    def up_instances():
+        status, _, body = get(url)
+        if status != 200:
+            return set()
+        return set(t["labels"].get("instance", "") for t in body["data"]["activeTargets"] if t["health"] == "up")
+
+    want = set("%s:%d" % (ADDRESS[app], port + CATALOG.INSTANCE_PORT_OFFSET) for app in APPS for port in SERVICES.values())
+    seen = wait_for(lambda: want <= up_instances() and up_instances(), 60, interval=2)
+    assert want <= (seen or set()), sorted(want - (seen or set()))
+
+
+def test_check_playbook_passes_and_a_second_converge_changes_nothing():
+    """check.yml (every service healthy with the hash, PostgreSQL, Redis, NATS) from the controller,
+    beside a second converge of site.yml (both only read the converged stack): changed=0 on every
+    host and no service process restarted."""
+    pids = dict((app, supervisor_pids(app)) for app in APPS)
+    assert all(pids.values()), pids
+    check = ansible_playbook_start("check.yml")
+    site = ansible_playbook_start("site.yml")
+    check_out, site_out = check.communicate()[0], site.communicate()[0]
+    assert check.returncode == 0, check_out[-4000:]
+    assert "HEALTHY" in check_out.upper() and HASH in check_out, check_out[-4000:]
+    assert site.returncode == 0, site_out[-4000:]
+    recap = [line for line in site_out.splitlines() if " : ok=" in line]
+    assert len(recap) == len(PLATFORMS), site_out[-4000:]
+    changed = [line for line in site_out.splitlines() if line.startswith("TASK [") or line.startswith("changed:")]
+    changed = [task + " " + line for task, line in zip(changed, changed[1:]) if line.startswith("changed:")]
+    assert all("changed=0" in line and "failed=0" in line and "unreachable=0" in line for line in recap), (recap, changed)
+    assert dict((app, supervisor_pids(app)) for app in APPS) == pids
