@@ -30,13 +30,14 @@ health: sync
 # targets mostly wait (alerts, drains, canary intervals) and keep their time bounds, as the
 # niced suites only take the CPU they leave. The integration targets leave the most, so all the static
 # suites go beside them (beside the deploy target they cost it 90 s), and so does the Kubernetes target (its
-# own node and scratch servers, no live stack; beside the deploy target it cost it 70 s). ee-context makes the artifact
+# own node and scratch servers, no live stack; beside the deploy target it cost it 70 s) and the multi-host
+# Molecule scenario (its own containers and network). ee-context makes the artifact
 # first (build is its prerequisite, never a second member: two builds into build/dist at once race). The remediation
 # target runs alone: beside CPU-heavy suites at nice 0 its Level 1 mail once came 269 s after the
 # hang (115 s alone), past its 3-minute bound (Alertmanager's group timings).
 test: venv k8s-node
 	bash scripts/timed_make.sh molecule+sanity+ee-context \
-	  integration+~monitoring-tests+~sanity-matrix+~backup-tests+~units+~lint+~changelog+~awx-config-check+~release-image+~kubernetes-tests \
+	  integration+~monitoring-tests+~sanity-matrix+~backup-tests+~units+~lint+~changelog+~awx-config-check+~release-image+~kubernetes-tests+~multihost \
 	  deploy-tests docker-tests remediation-tests awx-tests drill
 
 sanity: sync
@@ -54,7 +55,7 @@ lint: sync
 	python3 tests/structure/facts_once.py
 
 molecule: sync
-	molecule test --all
+	molecule test -s default
 
 # site.yml across 7 containers in inventories/staging's layout (Molecule's Docker driver, molecule/multihost):
 # HAProxy reaching instances on other hosts, pg_hba, check.yml and a second converge changed=0 verified from
