@@ -135,7 +135,7 @@ def test_services_answer_through_haproxy_on_the_loadbalancer(name, port):
     assert status == 200, body
     assert body["status"] == "healthy" and body["service"] == name
     assert headers["X-Constitutional-Hash"] == HASH
-    status, _, body = get("http://%s:%d/api/v1/compliance/status" % (ADDRESS[LB], port))
+    status, _headers, body = get("http://%s:%d/api/v1/compliance/status" % (ADDRESS[LB], port))
     assert status == 200 and body["data"]["constitutional_hash"] == HASH
 
 
@@ -143,7 +143,7 @@ def test_haproxy_reaches_the_instances_on_both_application_hosts():
     """Every service's backend has UP servers on each application container's address (none on the
     load balancer itself), and requests through HAProxy reach instances on both."""
     before = dict(((s["pxname"], s["svname"]), int(s["stot"])) for s in haproxy_servers())
-    for _ in range(4):
+    for _round in range(4):
         for port in SERVICES.values():
             assert get("http://%s:%d/health" % (ADDRESS[LB], port))[0] == 200
     instance_ports = set(port + CATALOG.INSTANCE_PORT_OFFSET + slot for port in SERVICES.values()
@@ -165,7 +165,7 @@ def test_haproxy_reaches_the_instances_on_both_application_hosts():
 def test_instances_listen_on_the_application_hosts_only():
     for app in APPS:
         for port in SERVICES.values():
-            status, _, body = get("http://%s:%d/health" % (ADDRESS[app], port + CATALOG.INSTANCE_PORT_OFFSET))
+            status, _headers, body = get("http://%s:%d/health" % (ADDRESS[app], port + CATALOG.INSTANCE_PORT_OFFSET))
             assert status == 200 and body["status"] == "healthy"
     probe = "import socket; socket.create_connection(('127.0.0.1', %d), timeout=2)" % (SERVICES["auth-service"] + 10000)
     assert docker_exec(LB, "python3", "-c", probe, check=False).returncode != 0
@@ -205,11 +205,11 @@ def test_pg_hba_allows_only_the_services_network():
               "except psycopg2.OperationalError as err:\n"
               "    print(err)\n") % (ADDRESS[DB], PORTS["postgresql"])
     inside = subprocess.run(["docker", "exec", "-i", APPS[0], "python3", "-c", script], input=password,
-                            capture_output=True, text=True, timeout=60)
+                            capture_output=True, text=True, timeout=60, check=False)
     assert inside.stdout.strip() == "connected", inside
     outside = subprocess.run(["docker", "run", "--rm", "-i", "--name", PROBE, "--network", NETWORK, "--ip", OUTSIDER,
                               PLATFORMS[0]["image"], "timeout", "30", "python3", "-c", script],
-                             input=password, capture_output=True, text=True, timeout=90)
+                             input=password, capture_output=True, text=True, timeout=90, check=False)
     assert 'no pg_hba.conf entry for host "%s"' % OUTSIDER in outside.stdout, outside
 
 
@@ -225,7 +225,7 @@ def test_prometheus_scrapes_the_instances_on_both_application_hosts():
     url = "http://%s:%d/api/v1/targets?state=active" % (ADDRESS[MON], PORTS["prometheus"])
 
     def up_instances():
-        status, _, body = get(url)
+        status, _headers, body = get(url)
         if status != 200:
             return set()
         return set(t["labels"].get("instance", "") for t in body["data"]["activeTargets"] if t["health"] == "up")
