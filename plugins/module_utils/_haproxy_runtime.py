@@ -77,17 +77,6 @@ def parse_weight(text):
     return current, initial
 
 
-class Interrupted(BaseException):
-    """SIGINT or SIGTERM while traffic is being moved: the caller puts it back.
-
-    A BaseException, as KeyboardInterrupt: code that turns any Exception into a result
-    (the HTTP GET of a webhook or a Prometheus query) must not swallow the signal."""
-
-    def __init__(self, signum):
-        super(Interrupted, self).__init__(signum)
-        self.signum = signum
-
-
 def _check_name(value, what):
     text = to_native(value)
     if not text or any(ch in text for ch in " /;\r\n\t"):

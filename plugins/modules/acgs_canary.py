@@ -352,7 +352,6 @@ finished_at:
   sample: "2026-11-27T17:20:05.456Z"
 """
 
-import signal
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -361,7 +360,8 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.acgs.platform.plugins.module_utils import _canary, _prometheus
 from ansible_collections.acgs.platform.plugins.module_utils.catalog import DEFAULT_HOST, INFRASTRUCTURE_PORTS
 from ansible_collections.acgs.platform.plugins.module_utils._errors import OperatorError
-from ansible_collections.acgs.platform.plugins.module_utils._haproxy_runtime import HaproxyRuntime, Interrupted, admin_state
+from ansible_collections.acgs.platform.plugins.module_utils._haproxy_runtime import HaproxyRuntime, admin_state
+from ansible_collections.acgs.platform.plugins.module_utils._signals import run_or_restore
 from ansible_collections.acgs.platform.plugins.module_utils._http import http_get
 
 
@@ -624,38 +624,21 @@ def main():
         outcome, reason = planned(rollout, plan)
         module.exit_json(msg=reason, **result_of(rollout, outcome, reason))
 
-    def on_signal(signum, _frame):
-        raise Interrupted(signum)
-
-    previous = dict((signum, signal.signal(signum, on_signal)) for signum in (signal.SIGINT, signal.SIGTERM))
-    failed = False
-    try:
+    def work():
         if module.params["state"] == "rolled_back":
             rollout.rollback()
-            outcome, reason = "rolled_back", "rolled back on request: all traffic on %s" % rollout.names["stable"]
-        else:
-            outcome, reason = rollout.run(plan)
-            failed = outcome == "failed"
-    except (Interrupted, OperatorError) as err:
-        # ignore further signals while traffic is put back
-        for signum in previous:
-            signal.signal(signum, signal.SIG_IGN)
-        failed = True
-        if isinstance(err, Interrupted):
-            cause = "interrupted by %s" % signal.Signals(err.signum).name
-        else:
-            cause = to_native(err)
-        try:
-            rollout.restore()
-            outcome = "rolled_back"
-            reason = "%s: weights and states put back as before the run (stable %d, canary %d)" % (
-                cause, rollout.initial["stable"], rollout.initial["canary"])
-        except OperatorError as again:
-            outcome = "failed"
-            reason = "%s; putting the weights back failed too: %s" % (cause, to_native(again))
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+            return "rolled_back", "rolled back on request: all traffic on %s" % rollout.names["stable"]
+        return rollout.run(plan)
+
+    ran, cause, again = run_or_restore(work, rollout.restore)
+    if cause is None:
+        outcome, reason = ran
+    elif again is None:
+        outcome, reason = "rolled_back", "%s: weights and states put back as before the run (stable %d, canary %d)" % (
+            cause, rollout.initial["stable"], rollout.initial["canary"])
+    else:
+        outcome, reason = "failed", "%s; putting the weights back failed too: %s" % (cause, again)
+    failed = cause is not None or outcome == "failed"
     try:
         rollout.final = rollout.weights()
     except OperatorError:

@@ -246,7 +246,6 @@ finished_at:
   sample: "2026-11-28T19:20:09.456Z"
 """
 
-import signal
 import time
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -254,14 +253,9 @@ from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.acgs.platform.plugins.module_utils import _canary, _canary_replicas
 from ansible_collections.acgs.platform.plugins.module_utils._errors import OperatorError
+from ansible_collections.acgs.platform.plugins.module_utils._signals import run_or_restore
 from ansible_collections.acgs.platform.plugins.module_utils._kubernetes_client import (
     Cluster, HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR)
-
-
-class Interrupted(Exception):
-    def __init__(self, signum):
-        super(Interrupted, self).__init__(signum)
-        self.signum = signum
 
 
 def iso_now():
@@ -436,34 +430,22 @@ def main():
         outcome, reason = planned(rollout, plan)
         module.exit_json(msg=reason, **result_of(rollout, outcome, reason))
 
-    def on_signal(signum, _frame):
-        raise Interrupted(signum)
-
-    previous = dict((signum, signal.signal(signum, on_signal)) for signum in (signal.SIGINT, signal.SIGTERM))
-    failed = False
-    try:
+    def work():
         if params["state"] == "rolled_back":
             rollout.rollback()
-            outcome, reason = "rolled_back", "rolled back on request: %d pods of %s, none of %s" % (
+            return "rolled_back", "rolled back on request: %d pods of %s, none of %s" % (
                 params["replicas"], params["stable"], params["canary"])
-        else:
-            outcome, reason = rollout.run(plan)
-    except (Interrupted, OperatorError) as err:
-        for signum in previous:
-            signal.signal(signum, signal.SIG_IGN)  # no second signal while the replicas are put back
-        failed = True
-        cause = "interrupted by %s" % signal.Signals(err.signum).name if isinstance(err, Interrupted) else to_native(err)
-        try:
-            rollout.restore()
-            outcome = "rolled_back"
-            reason = "%s: replicas put back as before the run (%s %d, %s %d)" % (
-                cause, params["stable"], rollout.initial["stable"], params["canary"], rollout.initial["canary"])
-        except (Interrupted, OperatorError) as again:
-            outcome = "failed"
-            reason = "%s; putting the replicas back failed too: %s" % (cause, to_native(again))
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        return rollout.run(plan)
+
+    ran, cause, again = run_or_restore(work, rollout.restore)
+    if cause is None:
+        outcome, reason = ran
+    elif again is None:
+        outcome, reason = "rolled_back", "%s: replicas put back as before the run (%s %d, %s %d)" % (
+            cause, params["stable"], rollout.initial["stable"], params["canary"], rollout.initial["canary"])
+    else:
+        outcome, reason = "failed", "%s; putting the replicas back failed too: %s" % (cause, again)
+    failed = cause is not None
     try:
         rollout.final = rollout.replicas()
     except OperatorError:

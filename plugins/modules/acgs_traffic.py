@@ -125,7 +125,6 @@ waited_seconds:
   type: float
 """
 
-import signal
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -133,7 +132,8 @@ from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.acgs.platform.plugins.module_utils import _traffic
 from ansible_collections.acgs.platform.plugins.module_utils._errors import OperatorError
-from ansible_collections.acgs.platform.plugins.module_utils._haproxy_runtime import HaproxyRuntime, Interrupted, admin_state
+from ansible_collections.acgs.platform.plugins.module_utils._haproxy_runtime import HaproxyRuntime, admin_state
+from ansible_collections.acgs.platform.plugins.module_utils._signals import run_or_restore
 
 POLL_SECONDS = 0.2
 
@@ -223,28 +223,17 @@ def main():
         module.exit_json(changed=bool(result["changed_servers"]), msg="%d server(s) %s" % (
             len(result["changed_servers"]), "would change" if module.check_mode else "changed"), **result)
 
-    def on_signal(signum, _frame):
-        raise Interrupted(signum)
-
-    previous = dict((signum, signal.signal(signum, on_signal)) for signum in (signal.SIGINT, signal.SIGTERM))
-    failure = None
-    try:
+    def work():
         split.apply(raising)
         if module.params["wait"]:
             result["waited_seconds"] = split.wait_up(raising, module.params["timeout"])
         split.apply(lowering)
-    except (Interrupted, OperatorError) as err:
-        for signum in previous:
-            signal.signal(signum, signal.SIG_IGN)
-        cause = "interrupted by %s" % signal.Signals(err.signum).name if isinstance(err, Interrupted) else to_native(err)
-        try:
-            split.restore()
-            failure = "%s: every server put back as it was" % cause
-        except OperatorError as again:
-            failure = "%s; putting the servers back failed too: %s" % (cause, to_native(again))
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+
+    dummy, cause, again = run_or_restore(work, split.restore)
+    failure = None
+    if cause is not None:
+        failure = "%s: every server put back as it was" % cause if again is None else (
+            "%s; putting the servers back failed too: %s" % (cause, again))
     try:
         report(split.read())
     except OperatorError:

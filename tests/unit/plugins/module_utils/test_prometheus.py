@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from ansible_collections.acgs.platform.plugins.module_utils import _prometheus
-from ansible_collections.acgs.platform.plugins.module_utils._haproxy_runtime import Interrupted
+from ansible_collections.acgs.platform.plugins.module_utils._signals import Interrupted
 from ansible_collections.acgs.platform.tests.unit.plugins.test_support.fault_servers import free_port
 
 
