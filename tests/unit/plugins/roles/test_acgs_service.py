@@ -1079,7 +1079,8 @@ def test_compliance_is_cached_in_redis_and_answered_without_it(start_service, tm
         assert json.loads(body.decode())["data"]["constitutional_hash"] == HASH
     hits, misses, errors = cache_counters(port)
     assert (hits, misses) == (6, 2) and errors >= 3
-    assert "cache: Redis redis (127.0.0.1:%d) unavailable" % redis.port in service.log_text()
+    # the log line comes through the reader thread of the service's output: waited for, not read at once
+    service.wait_log(re.escape("cache: Redis redis (127.0.0.1:%d) unavailable" % redis.port))
 
     # Back on the same port: the pool reconnects by itself.
     with redis:
