@@ -17,6 +17,7 @@ import string
 
 from ansible_collections.acgs.platform.plugins.module_utils._errors import OperatorError
 from ansible_collections.acgs.platform.plugins.module_utils._haproxy_runtime import RESPONSE_CODES, counter
+from ansible_collections.acgs.platform.plugins.module_utils._signals import run_or_restore
 
 PASS = "pass"
 FAIL = "fail"
@@ -249,3 +250,23 @@ def next_action(verdict, failures, extensions, failure_limit, max_extensions):
     if failures >= failure_limit:
         return ROLLBACK, failures, extensions
     return RETRY, failures, extensions
+
+
+def drive(rollout, state, plan, on_request, put_back, what):
+    """Run a canary ``rollout`` (its ``run(plan)``, or ``rollback()`` when ``state`` is rolled_back) under
+    run_or_restore: a cancel or a failure calls ``rollout.restore()``. Returns (outcome, reason, failed).
+
+    ``on_request``: the reason of a rollback asked for; ``put_back``: what a restore puts back, for
+    the reason; ``what``: the word for it when putting back fails too (weights, replicas)."""
+    def work():
+        if state == "rolled_back":
+            rollout.rollback()
+            return "rolled_back", on_request
+        return rollout.run(plan)
+
+    ran, cause, again = run_or_restore(work, rollout.restore)
+    if cause is None:
+        return ran[0], ran[1], ran[0] == "failed"
+    if again is None:
+        return "rolled_back", "%s: %s" % (cause, put_back), True
+    return "failed", "%s; putting the %s back failed too: %s" % (cause, what, again), True

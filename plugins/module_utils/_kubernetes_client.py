@@ -42,6 +42,10 @@ def _why(err):
     return "%s: %s" % (type(err).__name__, err)
 
 
+class Missing(OperatorError):
+    """The object asked for does not exist (the API's 404)."""
+
+
 class Cluster(object):
     """One namespace of the cluster a kubeconfig names (empty: the client's default)."""
 
@@ -65,7 +69,7 @@ class Cluster(object):
             found = self.apps.read_namespaced_deployment(name, self.namespace)
         except ApiException as err:
             if err.status == 404:
-                raise OperatorError("Deployment %s/%s does not exist" % (self.namespace, name))
+                raise Missing("Deployment %s/%s does not exist" % (self.namespace, name))
             raise OperatorError("Deployment %s/%s: %s" % (self.namespace, name, _why(err)))
         except Exception as err:  # pylint: disable=broad-except
             # urllib3's connection errors: the API server does not answer

@@ -361,7 +361,6 @@ from ansible_collections.acgs.platform.plugins.module_utils import _canary, _pro
 from ansible_collections.acgs.platform.plugins.module_utils.catalog import DEFAULT_HOST, INFRASTRUCTURE_PORTS
 from ansible_collections.acgs.platform.plugins.module_utils._errors import OperatorError
 from ansible_collections.acgs.platform.plugins.module_utils._haproxy_runtime import HaproxyRuntime, admin_state
-from ansible_collections.acgs.platform.plugins.module_utils._signals import run_or_restore
 from ansible_collections.acgs.platform.plugins.module_utils._http import http_get
 
 
@@ -624,21 +623,12 @@ def main():
         outcome, reason = planned(rollout, plan)
         module.exit_json(msg=reason, **result_of(rollout, outcome, reason))
 
-    def work():
-        if module.params["state"] == "rolled_back":
-            rollout.rollback()
-            return "rolled_back", "rolled back on request: all traffic on %s" % rollout.names["stable"]
-        return rollout.run(plan)
-
-    ran, cause, again = run_or_restore(work, rollout.restore)
-    if cause is None:
-        outcome, reason = ran
-    elif again is None:
-        outcome, reason = "rolled_back", "%s: weights and states put back as before the run (stable %d, canary %d)" % (
-            cause, rollout.initial["stable"], rollout.initial["canary"])
-    else:
-        outcome, reason = "failed", "%s; putting the weights back failed too: %s" % (cause, again)
-    failed = cause is not None or outcome == "failed"
+    outcome, reason, failed = _canary.drive(
+        rollout, module.params["state"], plan,
+        on_request="rolled back on request: all traffic on %s" % rollout.names["stable"],
+        put_back="weights and states put back as before the run (stable %d, canary %d)" % (
+            rollout.initial["stable"], rollout.initial["canary"]),
+        what="weights")
     try:
         rollout.final = rollout.weights()
     except OperatorError:

@@ -41,7 +41,9 @@ requirements:
 attributes:
   check_mode:
     support: full
-    description: Reads both Deployments and returns the planned steps with their replicas; changes nothing.
+    description: >-
+      Reads both Deployments (a canary Deployment not created yet counts as 0 pods) and returns the planned steps
+      with their replicas; changes nothing.
   diff_mode:
     support: none
     description: No diff is returned.
@@ -253,9 +255,8 @@ from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.acgs.platform.plugins.module_utils import _canary, _canary_replicas
 from ansible_collections.acgs.platform.plugins.module_utils._errors import OperatorError
-from ansible_collections.acgs.platform.plugins.module_utils._signals import run_or_restore
 from ansible_collections.acgs.platform.plugins.module_utils._kubernetes_client import (
-    Cluster, HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR)
+    Cluster, HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR, Missing)
 
 
 def iso_now():
@@ -273,9 +274,18 @@ class Rollout(object):
         self.initial = None
         self.final = None
 
-    def replicas(self):
-        return dict((role, (self.cluster.deployment(self.names[role]).get("spec") or {}).get("replicas") or 0)
-                    for role in ("stable", "canary"))
+    def replicas(self, canary_may_be_missing=False):
+        """Each Deployment's replicas. In check mode the canary Deployment may not exist yet (the apply
+        before this module did not create it): 0 pods."""
+        found = {}
+        for role in ("stable", "canary"):
+            try:
+                found[role] = (self.cluster.deployment(self.names[role]).get("spec") or {}).get("replicas") or 0
+            except Missing:
+                if role != "canary" or not canary_may_be_missing:
+                    raise
+                found[role] = 0
+        return found
 
     def set_replicas(self, stable, canary):
         """The Deployment that grows first, Ready; then the other one (the Service never lacks pods)."""
@@ -419,7 +429,7 @@ def main():
     try:
         _canary_replicas.validate(module.params)
         rollout = Rollout(module.params, Cluster(module.params["kubeconfig"], module.params["namespace"]))
-        rollout.initial = rollout.replicas()
+        rollout.initial = rollout.replicas(canary_may_be_missing=module.check_mode)
         rollout.final = dict(rollout.initial)
     except OperatorError as err:
         module.fail_json(msg=to_native(err), **result_of(rollout, "failed", to_native(err)))
@@ -430,22 +440,12 @@ def main():
         outcome, reason = planned(rollout, plan)
         module.exit_json(msg=reason, **result_of(rollout, outcome, reason))
 
-    def work():
-        if params["state"] == "rolled_back":
-            rollout.rollback()
-            return "rolled_back", "rolled back on request: %d pods of %s, none of %s" % (
-                params["replicas"], params["stable"], params["canary"])
-        return rollout.run(plan)
-
-    ran, cause, again = run_or_restore(work, rollout.restore)
-    if cause is None:
-        outcome, reason = ran
-    elif again is None:
-        outcome, reason = "rolled_back", "%s: replicas put back as before the run (%s %d, %s %d)" % (
-            cause, params["stable"], rollout.initial["stable"], params["canary"], rollout.initial["canary"])
-    else:
-        outcome, reason = "failed", "%s; putting the replicas back failed too: %s" % (cause, again)
-    failed = cause is not None
+    outcome, reason, failed = _canary.drive(
+        rollout, params["state"], plan,
+        on_request="rolled back on request: %d pods of %s, none of %s" % (params["replicas"], params["stable"], params["canary"]),
+        put_back="replicas put back as before the run (%s %d, %s %d)" % (
+            params["stable"], rollout.initial["stable"], params["canary"], rollout.initial["canary"]),
+        what="replicas")
     try:
         rollout.final = rollout.replicas()
     except OperatorError:

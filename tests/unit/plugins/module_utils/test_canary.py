@@ -302,3 +302,45 @@ def test_unreachable_prometheus_cannot_decide():
     assert "Prometheus at %s did not answer" % url in problem
     verdict, reason = _canary.undecided(problem)
     assert verdict == _canary.FAIL and reason.startswith("cannot decide: requests query: Prometheus at")
+
+
+class FakeRollout(object):
+    """What _canary.drive needs of a rollout; records what it was asked to do."""
+
+    def __init__(self, run=None, restore_error=None):
+        self.calls = []
+        self._run = run
+        self._restore_error = restore_error
+
+    def run(self, plan):
+        self.calls.append(("run", plan))
+        return self._run()
+
+    def rollback(self):
+        self.calls.append(("rollback",))
+
+    def restore(self):
+        self.calls.append(("restore",))
+        if self._restore_error:
+            raise OperatorError(self._restore_error)
+
+
+def drive(rollout, state="promoted"):
+    return _canary.drive(rollout, state, [{"weight": 50}], on_request="asked", put_back="all back", what="weights")
+
+
+def test_drive_reports_the_run_and_restores_only_when_it_is_cut_short():
+    assert drive(FakeRollout(run=lambda: ("promoted", "ok"))) == ("promoted", "ok", False)
+    assert drive(FakeRollout(run=lambda: ("failed", "analysis broke"))) == ("failed", "analysis broke", True)
+    rollout = FakeRollout()
+    assert drive(rollout, state="rolled_back") == ("rolled_back", "asked", False)
+    assert rollout.calls == [("rollback",)]
+
+    def refused():
+        raise OperatorError("HAProxy refused")
+
+    rollout = FakeRollout(run=refused)
+    assert drive(rollout) == ("rolled_back", "HAProxy refused: all back", True)
+    assert rollout.calls == [("run", [{"weight": 50}]), ("restore",)]
+    assert drive(FakeRollout(run=refused, restore_error="socket gone")) == (
+        "failed", "HAProxy refused; putting the weights back failed too: socket gone", True)

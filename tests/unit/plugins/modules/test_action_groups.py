@@ -18,6 +18,6 @@ def test_action_groups_name_existing_modules():
     with open(os.path.join(ROOT, "meta", "runtime.yml")) as handle:
         groups = yaml.safe_load(handle)["action_groups"]
     modules = sorted(name[:-3] for name in os.listdir(os.path.join(ROOT, "plugins", "modules")) if name.endswith(".py"))
-    assert set(groups["acgs"]) >= set(["acgs_health", "acgs_hash_check", "acgs_backup", "acgs_backup_info"])
+    assert sorted(groups["acgs"]) == modules  # group/acgs.platform.acgs holds every module, new ones too
     for members in groups.values():
         assert set(members) <= set(modules)
