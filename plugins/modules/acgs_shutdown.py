@@ -9,7 +9,7 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 module: acgs_shutdown
-short_description: Stop supervisord programs or Docker containers at once, bounded in time, SIGKILL what does not stop
+short_description: Stop supervisord programs, Docker containers or systemd units at once, bounded in time, SIGKILL what does not stop
 version_added: 0.1.0
 description:
   - Stops every program of O(instances) at the same time through supervisord's XML-RPC interface
@@ -31,6 +31,10 @@ description:
     runs for each at once in the background (the engine sends SIGTERM and records it as stopped, so its restart
     policy does not start it again), its main process is polled and SIGKILLed at O(timeout) the same way, and
     the exit code is the engine's (0 drained, 137 after SIGKILL).
+  - With O(runtime=systemd) each O(instances[].program) is the unit C(PROGRAM.service) (the services' systemd
+    runtime); C(systemctl stop --no-block) for each at once (systemd sends the unit's KillSignal and, the stop
+    being asked for, C(Restart=on-failure) does not start it again), its C(MainPID) is polled and SIGKILLed at
+    O(timeout) the same way, and the exit status is systemd's (0 drained, 137 after SIGKILL).
 author:
   - ACGS Operations Team (@acgs)
 attributes:
@@ -48,7 +52,7 @@ options:
     required: true
     suboptions:
       program:
-        description: The supervisord program name (the container name with O(runtime=docker)).
+        description: The supervisord program name (the container name with O(runtime=docker), the unit without C(.service) with O(runtime=systemd)).
         type: str
         required: true
       port:
@@ -73,12 +77,13 @@ options:
     type: path
     default: /var/run/supervisor.sock
   runtime:
-    description: What runs the instances - supervisord programs, or Docker containers (the C(docker) CLI on the host).
+    description: What runs the instances - supervisord programs, Docker containers (the C(docker) CLI on the host), or systemd units.
     type: str
-    choices: [supervisor, docker]
+    choices: [supervisor, docker, systemd]
     default: supervisor
 requirements:
-  - supervisord with its UNIX socket (C([unix_http_server])), or the C(docker) CLI and engine with O(runtime=docker); Linux (C(/proc)).
+  - supervisord with its UNIX socket (C([unix_http_server])), the C(docker) CLI and engine with O(runtime=docker), or systemd as
+    PID 1 with O(runtime=systemd); Linux (C(/proc)).
 seealso:
   - module: community.general.supervisorctl
   - module: community.docker.docker_container
@@ -96,6 +101,13 @@ EXAMPLES = r"""
 - name: Stop the containers of the docker runtime; 10 s to drain, then SIGKILL
   acgs.platform.acgs_shutdown:
     runtime: docker
+    instances:
+      - {program: acgs-auth-service-blue, port: 18000, service: auth-service, slot: blue}
+    timeout: 10
+
+- name: Stop the units of the systemd runtime (acgs-auth-service-blue.service); 10 s to drain, then SIGKILL
+  acgs.platform.acgs_shutdown:
+    runtime: systemd
     instances:
       - {program: acgs-auth-service-blue, port: 18000, service: auth-service, slot: blue}
     timeout: 10
@@ -157,6 +169,7 @@ from ansible_collections.acgs.platform.plugins.module_utils import _shutdown as 
 from ansible_collections.acgs.platform.plugins.module_utils._containers import Docker
 from ansible_collections.acgs.platform.plugins.module_utils._errors import OperatorError
 from ansible_collections.acgs.platform.plugins.module_utils._supervisor import STOPPED_STATES, RUNNING_STATES, Supervisor
+from ansible_collections.acgs.platform.plugins.module_utils._units import Units
 
 # After a process is gone, supervisord reaps it and records its exit status within a moment.
 REAP_WAIT = 5.0
@@ -174,7 +187,7 @@ def main():
             )),
             timeout=dict(type="float", default=30.0),
             supervisor_socket=dict(type="path", default="/var/run/supervisor.sock"),
-            runtime=dict(type="str", default="supervisor", choices=["supervisor", "docker"]),
+            runtime=dict(type="str", default="supervisor", choices=["supervisor", "docker", "systemd"]),
         ),
         supports_check_mode=True,
     )
@@ -184,6 +197,11 @@ def main():
         if module.params["runtime"] == "docker":
             docker = Docker(module.params["timeout"], docker=module.get_bin_path("docker", required=True))
             procs = [dict(inst, pid=docker.process_info(inst["program"])[1], timeout=shutdown.effective_timeout(module.params["timeout"]))
+                     for inst in instances]
+        elif module.params["runtime"] == "systemd":
+            units = Units(systemctl=module.get_bin_path("systemctl", required=True))
+            states = dict((inst["program"], units.process_info(inst["program"])) for inst in instances)
+            procs = [dict(inst, pid=states[inst["program"]][1], timeout=shutdown.effective_timeout(module.params["timeout"]))
                      for inst in instances]
         else:
             rpc = Supervisor(module.params["supervisor_socket"])
@@ -215,6 +233,13 @@ def main():
                     docker.stop(proc["program"])
             results, seconds = shutdown.stop_all(procs, docker.stop, docker.exitstatus)
             stop_errors = docker.wait()
+        elif module.params["runtime"] == "systemd":
+            stop_errors = []
+            # A unit waiting to be started again (Restart=, "activating") has no process to wait for; stop it too.
+            for proc in procs:
+                if not proc["pid"] and states[proc["program"]][0] in ("activating", "reloading"):
+                    units.stop(proc["program"])
+            results, seconds = shutdown.stop_all(procs, units.stop, units.exitstatus)
         else:
             stop_errors = []
             # Programs supervisord is starting or backing off have no process to wait for; stop them too,

@@ -2,7 +2,9 @@
 
 The controller sits on the containers' network (10.20.0.1, the gateway) and speaks to them as a
 client would: HTTP through HAProxy, PostgreSQL, Redis, Prometheus; `docker exec` only reads what
-a client cannot see (HAProxy's runtime API, pg_hba's parsed rules, supervisord's pids).
+a client cannot see (HAProxy's runtime API, pg_hba's parsed rules, supervisord's and systemd's pids
+and units). Two containers run systemd as PID 1 (NATS's host, and the second application host with
+acgs_services_runtime=systemd in its host_vars).
 """
 import importlib.util
 import ipaddress
@@ -48,6 +50,10 @@ DB = GROUPS["database"][0]
 CACHE = GROUPS["cache"][0]
 MON = GROUPS["monitoring"][0]
 APPS = GROUPS["acgs_services"]
+BROKER = GROUPS["broker"][0]
+# The containers whose PID 1 is systemd (molecule.yml: command /sbin/init).
+SYSTEMD_HOSTS = [p["name"] for p in PLATFORMS if p.get("command") == "/sbin/init"]
+SYSTEMD_APP = [app for app in APPS if app in SYSTEMD_HOSTS][0]
 NETWORK = PLATFORMS[0]["docker_networks"][0]["name"]
 with open(os.path.join(REPO, "inventories", "staging", "group_vars", "all", "acgs.yml")) as _handle:
     SERVICES_NETWORKS = [ipaddress.ip_network(n) for n in yaml.safe_load(_handle)["acgs_postgresql_allowed_networks"]]
@@ -60,8 +66,9 @@ INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE") or os.path.join(
 
 
 def secrets():
-    """The secrets site.yml generated once into staging's acgs_secrets_file ({{ inventory_dir }}/secrets.yml)."""
-    with open(os.path.join(os.path.dirname(INVENTORY), "secrets.yml")) as handle:
+    """The secrets site.yml generated once into staging's acgs_secrets_file ({{ inventory_dir }}/.secrets/secrets.yml:
+    a hidden directory, which Ansible does not read as an inventory source)."""
+    with open(os.path.join(os.path.dirname(INVENTORY), ".secrets", "secrets.yml")) as handle:
         return yaml.safe_load(handle)
 
 
@@ -71,12 +78,14 @@ def docker_exec(container, *argv, check=True):
 
 
 def get(url, timeout=5):
-    """(status, headers, parsed JSON or text) of a GET, 4xx/5xx included."""
+    """(status, headers, parsed JSON or text) of a GET, 4xx/5xx included; status 0 when nothing answers."""
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp:
             status, headers, body = resp.status, resp.headers, resp.read()
     except urllib.error.HTTPError as err:
         status, headers, body = err.code, err.headers, err.read()
+    except (urllib.error.URLError, OSError) as err:
+        return 0, {}, str(err)
     try:
         return status, headers, json.loads(body)
     except ValueError:
@@ -115,18 +124,43 @@ def haproxy_servers():
     return [row for row in rows if row["svname"] not in ("FRONTEND", "BACKEND")]
 
 
-def ansible_playbook_start(name):
+def ansible_playbook_start(name, *args):
     """ansible-playbook on the scenario's inventory (the controller's run, as `make` would start it)."""
     env = dict(os.environ, ANSIBLE_NOCOLOR="1")
     env.pop("ANSIBLE_FORCE_COLOR", None)
-    return subprocess.Popen(["ansible-playbook", "-i", INVENTORY, os.path.join(REPO, "playbooks", name)],
+    return subprocess.Popen(["ansible-playbook", "-i", INVENTORY, os.path.join(REPO, "playbooks", name)] + list(args),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO, env=env)
 
 
-def supervisor_pids(container):
+def service_pids(container):
+    """The running service instances and their pids: supervisord's programs, or on a systemd host
+    the slots' units (acgs-<service>-<slot>.service)."""
+    if container in SYSTEMD_HOSTS:
+        units = docker_exec(container, "systemctl", "list-units", "--state=active", "--no-legend", "--plain",
+                            "acgs-*-service-*.service").stdout.split()
+        units = [unit for unit in units if unit.endswith(".service")]
+        pids = docker_exec(container, "systemctl", "show", "-p", "MainPID", "--value", *units).stdout.split() if units else []
+        return sorted("%s %s" % pair for pair in zip(units, pids))
     out = docker_exec(container, "supervisorctl", "status", check=False).stdout
     return sorted(line.split()[0] + " " + line.split("pid ")[1].split(",")[0]
                   for line in out.splitlines() if "RUNNING" in line)
+
+
+def unit_properties(container, unit, *names):
+    out = docker_exec(container, "systemctl", "show", unit, *["-p" + name for name in names]).stdout
+    return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+
+
+def unit_port(unit):
+    """The slot port of a unit acgs-<service>-<slot>.service (the catalog's instance ports)."""
+    service, slot = unit[len("acgs-"):-len(".service")].rsplit("-", 1)
+    return SERVICES[service] + CATALOG.INSTANCE_PORT_OFFSET + (CATALOG.GREEN_PORT_OFFSET if slot == "green" else 0)
+
+
+def exposure(container, unit):
+    """systemd-analyze security's overall exposure of a unit (0 safest, 10 unprotected)."""
+    out = docker_exec(container, "systemd-analyze", "security", "--no-pager", unit).stdout
+    return float(out.strip().splitlines()[-1].split("exposure level for %s: " % unit)[1].split()[0])
 
 
 @pytest.mark.parametrize("name,port", sorted(SERVICES.items()))
@@ -235,11 +269,86 @@ def test_prometheus_scrapes_the_instances_on_both_application_hosts():
     assert want <= (seen or set()), sorted(want - (seen or set()))
 
 
+def test_the_systemd_hosts_run_the_services_and_nats_as_hardened_units():
+    """On the systemd application host every running slot is an active unit acgs-<service>-<slot> of
+    the systemd runtime, as the acgs user, sandboxed (systemd-analyze security's exposure below 2.5,
+    "OK"); no supervisord runs there. NATS on its systemd host runs the package's unit with the nats
+    role's drop-in, as nats, with ProtectSystem=strict."""
+    assert docker_exec(SYSTEMD_APP, "cat", "/proc/1/comm").stdout.strip() == "systemd"
+    units = [line.split()[0] for line in service_pids(SYSTEMD_APP)]
+    assert len(units) >= len(SERVICES), units
+    for unit in units:
+        props = unit_properties(SYSTEMD_APP, unit, "ActiveState", "User", "NoNewPrivileges", "ProtectSystem",
+                                "Restart", "CapabilityBoundingSet")
+        assert props == {"ActiveState": "active", "User": "acgs", "NoNewPrivileges": "yes", "ProtectSystem": "strict",
+                         "Restart": "on-failure", "CapabilityBoundingSet": ""}, (unit, props)
+    assert exposure(SYSTEMD_APP, units[0]) < 2.5
+    assert docker_exec(SYSTEMD_APP, "pgrep", "-x", "supervisord", check=False).returncode == 1
+
+    assert BROKER in SYSTEMD_HOSTS
+    props = unit_properties(BROKER, "nats-server.service", "ActiveState", "User", "ProtectSystem", "DropInPaths", "MainPID")
+    assert props["ActiveState"] == "active" and props["User"] == "nats" and props["ProtectSystem"] == "strict", props
+    assert props["DropInPaths"].endswith("nats-server.service.d/acgs.conf"), props
+    assert docker_exec(BROKER, "stat", "-c", "%U", "/proc/%s" % props["MainPID"]).stdout.strip() == "nats"
+
+
+def test_systemd_restarts_a_killed_slot():
+    """A slot's process killed (SIGKILL) is started again by systemd (Restart=on-failure) and answers."""
+    unit = sorted(line.split()[0] for line in service_pids(SYSTEMD_APP))[0]
+    old_pid = unit_properties(SYSTEMD_APP, unit, "MainPID")["MainPID"]
+    port = unit_port(unit)
+    docker_exec(SYSTEMD_APP, "kill", "-KILL", old_pid)
+    new_pid = wait_for(lambda: unit_properties(SYSTEMD_APP, unit, "MainPID")["MainPID"] not in ("0", old_pid)
+                       and unit_properties(SYSTEMD_APP, unit, "MainPID")["MainPID"], 30)
+    assert new_pid, "%s not restarted after SIGKILL of %s" % (unit, old_pid)
+    assert wait_for(lambda: get("http://%s:%d/health" % (ADDRESS[SYSTEMD_APP], port))[0] == 200, 30)
+
+
+def test_acgs_shutdown_stops_units_on_the_systemd_host():
+    """acgs_shutdown with runtime systemd on the systemd application host: one slot drains (exit 0
+    after SIGTERM), one hung with SIGSTOP is SIGKILLed at the 2 s timeout, both ports closed; systemd
+    starts neither again (a stop asked for is no failure); start.yml limited to the host starts them."""
+    clean, hung = sorted(line.split()[0] for line in service_pids(SYSTEMD_APP))[:2]
+    docker_exec(SYSTEMD_APP, "kill", "-STOP", unit_properties(SYSTEMD_APP, hung, "MainPID")["MainPID"])
+    args = {"runtime": "systemd", "timeout": 2, "instances": [
+        {"program": unit[:-len(".service")], "port": unit_port(unit), "host": ADDRESS[SYSTEMD_APP]} for unit in (clean, hung)]}
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_LOAD_CALLBACK_PLUGINS="0")
+    env.pop("ANSIBLE_FORCE_COLOR", None)
+    run = subprocess.run(["ansible", "-i", INVENTORY, SYSTEMD_APP, "-m", "acgs.platform.acgs_shutdown", "-a", json.dumps(args)],
+                         capture_output=True, text=True, cwd=REPO, env=env, timeout=120, check=False)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    result = json.loads(run.stdout.split("=>", 1)[1])
+    assert [(i["program"], i["how"]) for i in result["instances"]] == [
+        (clean[:-len(".service")], "drained"), (hung[:-len(".service")], "killed")], result
+    assert result["ports_open"] == []
+    restarted = wait_for(lambda: [u for u in (clean, hung) if unit_properties(SYSTEMD_APP, u, "ActiveState")["ActiveState"] != "inactive"], 5)
+    assert not restarted, restarted
+    start = ansible_playbook_start("start.yml", "--limit", SYSTEMD_APP)
+    out = start.communicate()[0]
+    assert start.returncode == 0, out[-4000:]
+    assert all(get("http://%s:%d/health" % (ADDRESS[SYSTEMD_APP], unit_port(u)))[0] == 200 for u in (clean, hung))
+
+
+def test_stop_and_start_playbooks_on_the_systemd_host():
+    """stop.yml and start.yml limited to the systemd application host: the services role's stop
+    closes every slot port there (units inactive) and its start opens them again, healthy."""
+    ports = [port + CATALOG.INSTANCE_PORT_OFFSET for port in SERVICES.values()]
+
+    def listening():
+        return [port for port in ports if get("http://%s:%d/health" % (ADDRESS[SYSTEMD_APP], port), timeout=2)[0] == 200]
+
+    for playbook, want in (("stop.yml", []), ("start.yml", ports)):
+        run = ansible_playbook_start(playbook, "--limit", SYSTEMD_APP)
+        out = run.communicate()[0]
+        assert run.returncode == 0, out[-4000:]
+        assert listening() == want, (playbook, out[-2000:])
+
+
 def test_check_playbook_passes_and_a_second_converge_changes_nothing():
     """check.yml (every service healthy with the hash, PostgreSQL, Redis, NATS) from the controller,
     beside a second converge of site.yml (both only read the converged stack): changed=0 on every
     host and no service process restarted."""
-    pids = dict((app, supervisor_pids(app)) for app in APPS)
+    pids = dict((app, service_pids(app)) for app in APPS)
     assert all(pids.values()), pids
     check = ansible_playbook_start("check.yml")
     site = ansible_playbook_start("site.yml")
@@ -252,4 +361,4 @@ def test_check_playbook_passes_and_a_second_converge_changes_nothing():
     changed = [line for line in site_out.splitlines() if line.startswith("TASK [") or line.startswith("changed:")]
     changed = [task + " " + line for task, line in zip(changed, changed[1:]) if line.startswith("changed:")]
     assert all("changed=0" in line and "failed=0" in line and "unreachable=0" in line for line in recap), (recap, changed)
-    assert dict((app, supervisor_pids(app)) for app in APPS) == pids
+    assert dict((app, service_pids(app)) for app in APPS) == pids
