@@ -312,7 +312,7 @@ def test_acgs_shutdown_stops_units_on_the_systemd_host():
     docker_exec(SYSTEMD_APP, "kill", "-STOP", unit_properties(SYSTEMD_APP, hung, "MainPID")["MainPID"])
     args = {"runtime": "systemd", "timeout": 2, "instances": [
         {"program": unit[:-len(".service")], "port": unit_port(unit), "host": ADDRESS[SYSTEMD_APP]} for unit in (clean, hung)]}
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_LOAD_CALLBACK_PLUGINS="0")
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_CALLBACK_RESULT_FORMAT="json")  # ansible.cfg says yaml
     env.pop("ANSIBLE_FORCE_COLOR", None)
     run = subprocess.run(["ansible", "-i", INVENTORY, SYSTEMD_APP, "-m", "acgs.platform.acgs_shutdown", "-a", json.dumps(args)],
                          capture_output=True, text=True, cwd=REPO, env=env, timeout=120, check=False)
