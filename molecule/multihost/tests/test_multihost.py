@@ -305,28 +305,38 @@ def test_systemd_restarts_a_killed_slot():
 
 
 def test_acgs_shutdown_stops_units_on_the_systemd_host():
-    """acgs_shutdown with runtime systemd on the systemd application host: one slot drains (exit 0
-    after SIGTERM), one hung with SIGSTOP is SIGKILLed at the 2 s timeout, both ports closed; systemd
-    starts neither again (a stop asked for is no failure); start.yml limited to the host starts them."""
-    clean, hung = sorted(line.split()[0] for line in service_pids(SYSTEMD_APP))[:2]
-    docker_exec(SYSTEMD_APP, "kill", "-STOP", unit_properties(SYSTEMD_APP, hung, "MainPID")["MainPID"])
+    """acgs_shutdown with runtime systemd on the systemd application host: a slot drains (exit 0 after
+    SIGTERM); a slot SIGSTOPped drains too (systemd sends SIGCONT after SIGTERM, so under systemd that
+    is no hang); a unit whose process ignores SIGTERM is SIGKILLed at the 2 s timeout; the ports are
+    closed and systemd starts no slot again (a stop asked for is no failure); start.yml limited to the
+    host starts them."""
+    clean, stopped = sorted(line.split()[0] for line in service_pids(SYSTEMD_APP))[:2]
+    docker_exec(SYSTEMD_APP, "kill", "-STOP", unit_properties(SYSTEMD_APP, stopped, "MainPID")["MainPID"])
+    deaf = "acgs-deaf-test"
+    docker_exec(SYSTEMD_APP, "systemd-run", "--unit", deaf, "--", "python3", "-c",
+                "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)")
+    assert wait_for(lambda: unit_properties(SYSTEMD_APP, deaf + ".service", "ActiveState")["ActiveState"] == "active", 10)
     args = {"runtime": "systemd", "timeout": 2, "instances": [
-        {"program": unit[:-len(".service")], "port": unit_port(unit), "host": ADDRESS[SYSTEMD_APP]} for unit in (clean, hung)]}
+        {"program": unit[:-len(".service")], "port": unit_port(unit), "host": ADDRESS[SYSTEMD_APP]} for unit in (clean, stopped)]
+        + [{"program": deaf}]}
     env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_CALLBACK_RESULT_FORMAT="json")  # ansible.cfg says yaml
     env.pop("ANSIBLE_FORCE_COLOR", None)
-    run = subprocess.run(["ansible", "-i", INVENTORY, SYSTEMD_APP, "-m", "acgs.platform.acgs_shutdown", "-a", json.dumps(args)],
-                         capture_output=True, text=True, cwd=REPO, env=env, timeout=120, check=False)
+    try:
+        run = subprocess.run(["ansible", "-i", INVENTORY, SYSTEMD_APP, "-m", "acgs.platform.acgs_shutdown", "-a", json.dumps(args)],
+                             capture_output=True, text=True, cwd=REPO, env=env, timeout=120, check=False)
+    finally:
+        docker_exec(SYSTEMD_APP, "systemctl", "reset-failed", deaf + ".service", check=False)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     result = json.loads(run.stdout.split("=>", 1)[1])
-    assert [(i["program"], i["how"]) for i in result["instances"]] == [
-        (clean[:-len(".service")], "drained"), (hung[:-len(".service")], "killed")], result
-    assert result["ports_open"] == []
-    restarted = wait_for(lambda: [u for u in (clean, hung) if unit_properties(SYSTEMD_APP, u, "ActiveState")["ActiveState"] != "inactive"], 5)
+    assert [(i["program"], i["how"], i["exitstatus"]) for i in result["instances"]] == [
+        (clean[:-len(".service")], "drained", 0), (stopped[:-len(".service")], "drained", 0), (deaf, "killed", 137)], result
+    assert result["ports_open"] == [] and 2 <= result["seconds"] < 10, result
+    restarted = wait_for(lambda: [u for u in (clean, stopped) if unit_properties(SYSTEMD_APP, u, "ActiveState")["ActiveState"] != "inactive"], 5)
     assert not restarted, restarted
     start = ansible_playbook_start("start.yml", "--limit", SYSTEMD_APP)
     out = start.communicate()[0]
     assert start.returncode == 0, out[-4000:]
-    assert all(get("http://%s:%d/health" % (ADDRESS[SYSTEMD_APP], unit_port(u)))[0] == 200 for u in (clean, hung))
+    assert all(get("http://%s:%d/health" % (ADDRESS[SYSTEMD_APP], unit_port(u)))[0] == 200 for u in (clean, stopped))
 
 
 def test_stop_and_start_playbooks_on_the_systemd_host():
