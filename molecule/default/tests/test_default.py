@@ -347,7 +347,9 @@ def test_stop_then_start_playbooks():
     for name, port in instances.items():
         with pytest.raises(OSError):
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        found = subprocess.run(["pgrep", "-f", "services/%s-" % name.split()[0]], capture_output=True, check=False)
+        # this machine's processes only: a container's (the multihost scenario's) are in another mount namespace
+        found = subprocess.run(["pgrep", "--ns", str(os.getpid()), "--nslist", "mnt", "-f", "services/%s-" % name.split()[0]],
+                               capture_output=True, check=False)
         assert found.returncode == 1, "%s still has a process: %s" % (name, found.stdout)
     # Infrastructure stays up unless asked.
     socket.create_connection(("127.0.0.1", PORTS["postgresql"]), timeout=1).close()
