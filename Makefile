@@ -25,20 +25,19 @@ health: sync
 
 # molecule leaves the converged stack running for the integration targets.
 # scripts/timed_make.sh runs each suite in order and prints what each cost; suites joined by +
-# run side by side. The static suites (no live stack) and acgs_backup's scratch servers run beside
-# Molecule's converge and beside the live-stack targets, the latter at nice 19 (~name): the
-# targets mostly wait (alerts, drains, canary intervals) and keep their time bounds, as the
-# niced suites only take the CPU they leave. The integration targets leave the most, so all the static
-# suites go beside them (beside the deploy target they cost it 90 s), and so does the Kubernetes target (its
-# own node and scratch servers, no live stack; beside the deploy target it cost it 70 s) and the multi-host
-# Molecule scenario (its own containers and network). ee-context makes the artifact
-# first (build is its prerequisite, never a second member: two builds into build/dist at once race). The remediation
-# target runs alone: beside CPU-heavy suites at nice 0 its Level 1 mail once came 269 s after the
-# hang (115 s alone), past its 3-minute bound (Alertmanager's group timings).
+# run side by side. On 2 cores the CPU is the limit, so the suites that do not need the live stack
+# alone run beside the ones that mostly wait, at nice 19 (~name): those targets (alerts, drains,
+# canary intervals) keep their time bounds, as the niced suites only take the CPU they leave.
+# Most go beside the integration targets, with the Kubernetes target and the multi-host scenario
+# (their own node and containers; note their containers are not niced). lint goes beside the
+# docker target (no Docker needed, which that target kills), sanity-matrix beside remediation
+# (which waits about 2 min for its alerts; beside CPU-heavy suites at nice 0 its Level 1 mail once
+# came 269 s after the hang, 115 s alone, past its 3-minute bound). ee-context makes the artifact
+# first (build is its prerequisite, never a second member: two builds into build/dist at once race).
 test: venv k8s-node
 	bash scripts/timed_make.sh molecule+sanity+ee-context \
-	  integration+~monitoring-tests+~sanity-matrix+~backup-tests+~units+~lint+~changelog+~awx-config-check+~release-image+~kubernetes-tests+~multihost \
-	  deploy-tests docker-tests remediation-tests awx-tests drill
+	  integration+~monitoring-tests+~backup-tests+~units+~changelog+~awx-config-check+~release-image+~kubernetes-tests+~multihost \
+	  deploy-tests docker-tests+~lint remediation-tests+~sanity-matrix awx-tests drill
 
 sanity: sync
 	cd $(COLLECTION) && ansible-test sanity --venv --python $(PY) --color no

@@ -22,8 +22,12 @@ from ansible_collections.acgs.platform.plugins.module_utils._containers import D
 from ansible_collections.acgs.platform.plugins.module_utils._errors import OperatorError
 
 IMAGE = "acgs-base:bookworm"
-CLEAN = "import signal, sys, time\nsignal.signal(signal.SIGTERM, lambda *a: sys.exit(0))\ntime.sleep(60)\n"
-DEAF = "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\ntime.sleep(60)\n"
+# Each says "ready" once its SIGTERM handler is installed.
+CLEAN = "import signal, sys, time\nsignal.signal(signal.SIGTERM, lambda *a: sys.exit(0))\nprint('ready', flush=True)\ntime.sleep(60)\n"
+DEAF = "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nprint('ready', flush=True)\ntime.sleep(60)\n"
+# The clean one's timeout: long, as under load `docker stop` may take seconds to deliver SIGTERM
+# (a 2 s timeout once killed it before its signal came); the deaf one is killed at 2 s.
+CLEAN_TIMEOUT = 30.0
 
 
 def engine_ready():
@@ -52,6 +56,17 @@ def containers():
         subprocess.run(["docker", "rm", "-f", name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
 
 
+def wait_ready(name, bound=30.0):
+    deadline = time.monotonic() + bound
+    while time.monotonic() < deadline:
+        done = subprocess.run(["docker", "logs", name], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              universal_newlines=True, check=False)
+        if "ready" in done.stdout:
+            return
+        time.sleep(0.1)
+    pytest.fail("%s did not install its SIGTERM handler within %s s" % (name, bound))
+
+
 def test_unknown_container():
     docker = Docker(5)
     assert docker.state("acgs-unit-no-such-container") is None
@@ -61,17 +76,19 @@ def test_unknown_container():
 
 def test_drained_and_killed_at_once_and_left_stopped(containers):
     clean, deaf = containers(CLEAN), containers(DEAF)
-    time.sleep(0.5)  # the interpreters install their handlers
-    docker = Docker(2)
-    procs = []
     for name in (clean, deaf):
+        wait_ready(name)
+    docker = Docker(CLEAN_TIMEOUT)
+    procs = []
+    for name, timeout in ((clean, CLEAN_TIMEOUT), (deaf, 2.0)):
         running, pid = docker.process_info(name)
         assert running and pid > 0
-        procs.append({"program": name, "pid": pid, "timeout": 2.0, "service": name, "slot": "", "port": None, "host": "127.0.0.1"})
+        procs.append({"program": name, "pid": pid, "timeout": timeout, "service": name, "slot": "", "port": None, "host": "127.0.0.1"})
     results, seconds = shutdown.stop_all(procs, docker.stop, docker.exitstatus)
     assert docker.wait() == []
     how = dict((r["program"], (r["how"], r["exitstatus"])) for r in results)
     assert how == {clean: ("drained", 0), deaf: ("killed", 137)}
-    assert seconds < 2.0 + 5.0
+    # at once: the clean one drained when its signal came, long before its own timeout
+    assert seconds < CLEAN_TIMEOUT / 2
     time.sleep(1)  # a restart policy would have started them again by now
     assert [docker.process_info(name)[0] for name in (clean, deaf)] == [False, False]
