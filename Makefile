@@ -24,20 +24,24 @@ health: sync
 	ansible-playbook -i inventories/local playbooks/check.yml
 
 # molecule leaves the converged stack running for the integration targets.
-# scripts/timed_make.sh runs each suite in order and prints what each cost; suites joined by +
-# run side by side. On 2 cores the CPU is the limit, so the suites that do not need the live stack
-# alone run beside the ones that mostly wait, at nice 19 (~name): those targets (alerts, drains,
-# canary intervals) keep their time bounds, as the niced suites only take the CPU they leave.
-# Most go beside the integration targets, with the Kubernetes target and the multi-host scenario
-# (their own node and containers; note their containers are not niced). lint goes beside the
-# docker target (no Docker needed, which that target kills), sanity-matrix beside remediation
-# (which waits about 2 min for its alerts; beside CPU-heavy suites at nice 0 its Level 1 mail once
-# came 269 s after the hang, 115 s alone, past its 3-minute bound). ee-context makes the artifact
-# first (build is its prerequisite, never a second member: two builds into build/dist at once race).
+# scripts/timed_make.sh runs each suite in order and prints what each cost (wall and CPU); suites
+# joined by + run side by side. On 2 cores the CPU is the limit: the integration targets are the
+# critical path, and the Kubernetes target and the multi-host scenario beside them keep both cores
+# busy (their containers and pods are not niced: dockerd starts them). So the suites that need no
+# live stack of their own go where a core is left, at nice 19 (~name), beside live-stack suites that
+# mostly wait and keep their time bounds (the niced suites only take the CPU they leave): beside
+# Molecule's converge what needs only the toolchain; beside the deploy target units (the Docker engine
+# is up); beside the docker target lint and monitoring-tests (no Docker, which that target kills;
+# promtool and amtool come with the converge); beside remediation (it waits about 2 min for its
+# alerts; beside CPU-heavy suites at nice 0 its Level 1 mail once came 269 s after the hang, 115 s
+# alone, past its 3-minute bound) sanity-matrix. backup's scratch servers, release-image and
+# secrets-tests stay beside the integration targets (they install packages with apt, whose lock the
+# converge holds on a fresh machine). ee-context makes the artifact first (build is its prerequisite, never a second member:
+# two builds into build/dist at once race).
 test: venv k8s-node
-	bash scripts/timed_make.sh molecule+sanity+ee-context \
-	  integration+~monitoring-tests+~backup-tests+~units+~changelog+~awx-config-check+~release-image+~kubernetes-tests+~multihost \
-	  deploy-tests docker-tests+~lint remediation-tests+~sanity-matrix awx-tests drill
+	bash scripts/timed_make.sh molecule+sanity+ee-context+~awx-config-check+~changelog \
+	  integration+~secrets-tests+~backup-tests+~release-image+~kubernetes-tests+~multihost deploy-tests+~units \
+	  docker-tests+~lint+~monitoring-tests remediation-tests+~sanity-matrix awx-tests drill
 
 sanity: sync
 	cd $(COLLECTION) && ansible-test sanity --venv --python $(PY) --color no
@@ -74,7 +78,13 @@ endef
 
 integration: sync
 	cd $(COLLECTION) && ansible-test integration --local --python $(PY) --color no --exclude deploy --exclude remediation --exclude acgs_backup \
-	  --exclude release_image --exclude docker_runtime --exclude kubernetes_runtime
+	  --exclude release_image --exclude docker_runtime --exclude kubernetes_runtime --exclude common_secrets
+
+# The common role's secrets on localhost with scratch secrets files: no live stack, so not on the
+# integration targets' critical path.
+.PHONY: secrets-tests
+secrets-tests: sync
+	$(call integration_copy,secrets,common_secrets)
 
 # A hung service replaced by Level 1 remediation with the default alert timings (waits about 2 min).
 remediation-tests: sync

@@ -4,17 +4,44 @@
 # (a+b+c) run side by side, each into build/make-test/<suite>.log, printed when all have ended;
 # a member written ~name runs at nice 19: it takes only the CPU the others leave, so a suite that
 # mostly waits (live-stack targets with time bounds) runs as fast beside it as alone.
+# The CPU columns say where the machine's time went: each suite's own processes (user + system of
+# the make and its children; not what containers and pods run, which dockerd starts), and each
+# step's whole machine (cpuacct of the root cgroup) against what its cores could give (cores x wall).
 set -uo pipefail
 declare -a rows=()
 status=0
 logs=build/make-test
 mkdir -p "$logs"
+cores=$(nproc)
+
+machine_cpu() {  # seconds of CPU the whole machine used since boot (0 where cpuacct is not mounted)
+  local ns
+  ns=$(cat /sys/fs/cgroup/cpuacct/cpuacct.usage 2>/dev/null || echo 0)
+  echo $(( ns / 1000000000 ))
+}
+
+run_member() {  # run_member TARGET NICENESS: one suite, its seconds, exit code and CPU into $logs/TARGET.rc
+  local t0 rc cpu
+  t0=$(date +%s)
+  nice -n "$2" make --no-print-directory -o sync -o venv "$1" >"$logs/$1.log" 2>&1
+  rc=$?
+  # bash's `times`, in this shell (a command substitution's fork has no children): its second line is
+  # the user and system time of the finished children, as 1m2.345s 0m6.789s
+  times >"$logs/$1.times"
+  cpu=$(sed -n 2p "$logs/$1.times" | awk '{ s = 0; for (i = 1; i <= 2; i++) { split($i, t, /[ms]/); s += t[1] * 60 + t[2] } printf "%d", s }')
+  echo "$(( $(date +%s) - t0 )) $rc $cpu" >"$logs/$1.rc"
+  return "$rc"
+}
+
 for step in "$@"; do
   start=$(date +%s)
+  cpu0=$(machine_cpu)
   if [[ "$step" != *+* ]]; then
-    make --no-print-directory "$step"
+    ( run_member "$step" 0 )
     status=$?
-    rows+=("$(printf '%-20s %6d s  %s' "$step" "$(( $(date +%s) - start ))" "$([ "$status" -eq 0 ] && echo ok || echo FAILED)")")
+    cat "$logs/$step.log"
+    read -r seconds _ cpu <"$logs/$step.rc"
+    rows+=("$(printf '%-20s %6d s  %-6s cpu %5d s' "$step" "$seconds" "$([ "$status" -eq 0 ] && echo ok || echo FAILED)" "$cpu")")
   else
     IFS=+ read -r -a group <<<"$step"
     declare -A pids=()
@@ -24,8 +51,7 @@ for step in "$@"; do
       target=${member#\~}
       niceness=0
       [ "$target" = "$member" ] || niceness=19
-      ( t0=$(date +%s); nice -n "$niceness" make --no-print-directory -o sync -o venv "$target" >"$logs/$target.log" 2>&1; rc=$?
-        echo "$(( $(date +%s) - t0 )) $rc" >"$logs/$target.rc"; exit "$rc" ) &
+      ( run_member "$target" "$niceness" ) &
       pids[$target]=$!
     done
     for member in "${group[@]}"; do
@@ -34,15 +60,16 @@ for step in "$@"; do
       rc=$?
       echo "== $target (side by side with the rest of $step)"
       cat "$logs/$target.log"
-      read -r seconds _ <"$logs/$target.rc"
-      rows+=("$(printf '%-20s %6d s  %s' "$member" "$seconds" "$([ "$rc" -eq 0 ] && echo ok || echo FAILED)")")
+      read -r seconds _ cpu <"$logs/$target.rc"
+      rows+=("$(printf '%-20s %6d s  %-6s cpu %5d s' "$member" "$seconds" "$([ "$rc" -eq 0 ] && echo ok || echo FAILED)" "$cpu")")
       [ "$rc" -eq 0 ] || status=$rc
     done
-    rows+=("$(printf '%-20s %6d s  (wall time of the group)' "  = group" "$(( $(date +%s) - start ))")")
     unset pids
   fi
+  wall=$(( $(date +%s) - start ))
+  rows+=("$(printf '%-20s %6d s  machine cpu %d s of %d' "  = step" "$wall" "$(( $(machine_cpu) - cpu0 ))" "$(( cores * wall ))")")
   [ "$status" -eq 0 ] || break
 done
-echo "== make test: what each suite cost"
+echo "== make test: what each suite cost (seconds; cpu: the suite's own processes)"
 printf '%s\n' "${rows[@]}"
 exit "$status"

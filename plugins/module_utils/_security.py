@@ -333,13 +333,14 @@ def processes(status, ps, prefix):
     """The running programs with ``prefix`` (and every process they started) must not run as root.
 
     ``status`` is the registered result of ``supervisorctl status`` (it exits 3 when a program
-    is not running).
+    is not running), or the docker or systemd runtime's containers or units listed in its shape
+    (roles/security/tasks/scan/processes.yml).
     """
     programs = supervisor_programs(status.get("stdout"), prefix)
     if not programs:
         output = (status.get("stderr") or status.get("stdout") or "").strip()
         why = "" if status.get("rc") in (0, 3) else ": supervisorctl exited %s: %s" % (status.get("rc"), output)
-        return [finding("processes-unchecked", UNCHECKED, "supervisord lists no program named %s*" % prefix,
+        return [finding("processes-unchecked", UNCHECKED, "no service instance named %s* is listed" % prefix,
                         "the users of the services' processes are unknown%s" % why)]
     table = parse_ps(ps)
     children = {}
@@ -358,7 +359,7 @@ def processes(status, ps, prefix):
         rooted = [p for p in tree if p["uid"] == 0]
         if rooted:
             found.append(finding("process-root:%s" % program["name"], "high", "%s runs as root" % program["name"],
-                                 "pid %s: a flaw in the service is a flaw in the host; set user= in its supervisor program"
+                                 "pid %s: a flaw in the service is a flaw in the host; run it as an unprivileged user"
                                  % ", ".join("%d (%s)" % (p["pid"], p["comm"]) for p in rooted)))
     return found
 

@@ -10,7 +10,9 @@ import importlib.util
 import ipaddress
 import json
 import os
+import re
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -130,6 +132,26 @@ def ansible_playbook_start(name, *args):
     env.pop("ANSIBLE_FORCE_COLOR", None)
     return subprocess.Popen(["ansible-playbook", "-i", INVENTORY, os.path.join(REPO, "playbooks", name)] + list(args),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO, env=env)
+
+
+def load_through_haproxy(path, rate, duration, stop_file, out):
+    """The bounded load generator (tests/unit/plugins/test_support/loadgen.py): rate GETs/s of path to
+    each service through HAProxy on the load balancer, until stop_file exists; its counts go to out."""
+    if os.path.exists(stop_file):
+        os.unlink(stop_file)
+    return subprocess.Popen(
+        [sys.executable, os.path.join(REPO, "tests", "unit", "plugins", "test_support", "loadgen.py"),
+         "--rate", str(rate), "--duration", str(duration), "--stop-file", stop_file, "--out", out]
+        + ["--url=http://%s:%d%s" % (ADDRESS[LB], port, path) for port in SERVICES.values()])
+
+
+def stop_load(loader, stop_file, out):
+    """Stop the load generator; its counts."""
+    open(stop_file, "w").close()
+    loader.wait(60)
+    os.unlink(stop_file)
+    with open(out) as handle:
+        return json.load(handle)
 
 
 def service_pids(container):
@@ -352,6 +374,109 @@ def test_stop_and_start_playbooks_on_the_systemd_host():
         out = run.communicate()[0]
         assert run.returncode == 0, out[-4000:]
         assert listening() == want, (playbook, out[-2000:])
+
+
+def scan_processes():
+    """security_scan.yml's process check alone on the systemd application host: the report it wrote
+    there, the playbook's exit status and output."""
+    run = ansible_playbook_start("security_scan.yml", "--limit", SYSTEMD_APP, "-e", json.dumps({"acgs_security_checks": ["processes"]}))
+    out = run.communicate()[0]
+    path = docker_exec(SYSTEMD_APP, "sh", "-c", "ls -t /var/lib/acgs-results/security/scan-*.json | head -n 1").stdout.strip()
+    report = json.loads(docker_exec(SYSTEMD_APP, "cat", path).stdout)
+    return report, run.returncode, out
+
+
+def test_security_scan_reads_the_units_on_the_systemd_host():
+    """The scan's process check lists the slots' units (systemctl show, in supervisorctl's shape) and the
+    users of their processes: none runs as root there, and the check ran (no processes-unchecked: with
+    no unit listed, the users are unknown). A root process among them is a finding (tests/unit, _security)."""
+    report, rc, out = scan_processes()
+    assert rc == 0, out[-4000:]
+    assert [f["id"] for f in report["findings"] if f["id"].startswith("process")] == [], report
+    assert re.search(r'"\s*processes\s+ok"', out), out[-3000:]
+
+
+def switch_runtime(runtime):
+    """playbooks/services.yml limited to the systemd application host with another runtime."""
+    run = ansible_playbook_start("services.yml", "--limit", SYSTEMD_APP, "-e", "acgs_services_runtime=" + runtime)
+    out = run.communicate()[0]
+    assert run.returncode == 0, out[-4000:]
+
+
+def test_switch_the_systemd_host_to_supervisor_and_back():
+    """A runtime switch is a converge of playbooks/services.yml. To supervisor on the systemd application
+    host: the slots' units are stopped, disabled and removed (switch_systemd.yml) and supervisord's
+    programs answer on the same ports. Back to systemd: the programs are removed (switch_supervisor.yml)
+    and the units run again. Under load through HAProxy on the load balancer: the host's slots are down
+    for the seconds of each switch (HAProxy sends their requests elsewhere once its checks mark them down;
+    the failures are written to build/multihost-switch-load.json), and once both switches are done and
+    HAProxy sees the host's slots up again, no request fails."""
+    ports = [port + CATALOG.INSTANCE_PORT_OFFSET for port in SERVICES.values()]
+    unit_files = "ls %s/acgs-*-service-*.service 2>/dev/null || true" % "/etc/systemd/system"
+    workdir = os.path.join(REPO, "build")
+    os.makedirs(workdir, exist_ok=True)
+    stop_file = os.path.join(workdir, "multihost-switch-load.stop")
+    during = os.path.join(workdir, "multihost-switch-load.json")
+    loader = load_through_haproxy("/health", 10, 900, stop_file, during)
+    try:
+        try:
+            switch_runtime("supervisor")
+            assert docker_exec(SYSTEMD_APP, "sh", "-c", unit_files).stdout.split() == []
+
+            def programs():  # RUNNING once they outlived supervisord's startsecs
+                status = docker_exec(SYSTEMD_APP, "supervisorctl", "status", check=False).stdout
+                return sorted(line.split()[0].rsplit("-", 1)[0] for line in status.splitlines()
+                              if "RUNNING" in line and line.startswith("acgs-"))
+
+            assert wait_for(lambda: programs() == sorted("acgs-" + name for name in SERVICES), 30), programs()
+            assert all(get("http://%s:%d/health" % (ADDRESS[SYSTEMD_APP], port))[0] == 200 for port in ports)
+        finally:
+            # back to the host's runtime whatever happened: the later tests need it
+            switch_runtime("systemd")
+        units = [line.split()[0] for line in service_pids(SYSTEMD_APP)]
+        assert len(units) == len(SERVICES), units
+        assert docker_exec(SYSTEMD_APP, "supervisorctl", "status", check=False).stdout.strip() == ""
+        assert all(get("http://%s:%d/health" % (ADDRESS[SYSTEMD_APP], port))[0] == 200 for port in ports)
+    finally:
+        counts = stop_load(loader, stop_file, during)
+    assert counts["sent"] > 100, counts
+
+    def host_up():
+        mine = [srv["status"] for srv in haproxy_servers()
+                if srv["addr"] in ["%s:%d" % (ADDRESS[SYSTEMD_APP], port) for port in ports]]
+        return len(mine) == len(ports) and set(mine) == {"UP"}
+
+    assert wait_for(host_up, 30), haproxy_servers()
+    after = os.path.join(workdir, "multihost-switch-load-after.json")
+    load_through_haproxy("/health", 10, 10, stop_file, after).wait(60)
+    with open(after) as handle:
+        counts = json.load(handle)
+    assert counts["sent"] > 50 and counts["failed"] == 0, counts
+
+
+def test_shutdown_then_emergency_restart_across_both_runtimes():
+    """shutdown.yml (graceful) across the layout: HAProxy on the load balancer answers 503 itself, state
+    shutdown, and every slot on both application hosts is stopped (supervisord's programs on one, the
+    units on the other: acgs_shutdown with each host's runtime), every port closed. Then
+    emergency.yml restart: every service healthy through HAProxy again, on both hosts."""
+    ports = [port + CATALOG.INSTANCE_PORT_OFFSET for port in SERVICES.values()]
+
+    def answering(app):
+        return [port for port in ports if get("http://%s:%d/health" % (ADDRESS[app], port), timeout=2)[0] == 200]
+
+    run = ansible_playbook_start("shutdown.yml")
+    out = run.communicate()[0]
+    assert run.returncode == 0, out[-4000:]
+    assert [answering(app) for app in APPS] == [[] for _app in APPS], out[-3000:]
+    assert service_pids(SYSTEMD_APP) == [], out[-3000:]
+    status, _headers, body = get("http://%s:%d/health" % (ADDRESS[LB], SERVICES["auth-service"]))
+    assert status == 503 and body["state"] == "shutdown", body
+
+    run = ansible_playbook_start("emergency.yml", "-e", "acgs_emergency_action=restart")
+    out = run.communicate()[0]
+    assert run.returncode == 0, out[-4000:]
+    assert [answering(app) for app in APPS] == [ports for _app in APPS], out[-3000:]
+    assert all(get("http://%s:%d/health" % (ADDRESS[LB], port))[0] == 200 for port in SERVICES.values())
 
 
 def test_check_playbook_passes_and_a_second_converge_changes_nothing():
