@@ -59,6 +59,8 @@ SYSTEMD_APP = [app for app in APPS if app in SYSTEMD_HOSTS][0]
 NETWORK = PLATFORMS[0]["docker_networks"][0]["name"]
 with open(os.path.join(REPO, "inventories", "staging", "group_vars", "all", "acgs.yml")) as _handle:
     SERVICES_NETWORKS = [ipaddress.ip_network(n) for n in yaml.safe_load(_handle)["acgs_postgresql_allowed_networks"]]
+with open(os.path.join(REPO, "roles", "common", "defaults", "main", "paths.yml")) as _handle:
+    UNIT_DIR = yaml.safe_load(_handle)["acgs_systemd_unit_dir"]  # where the services' units go
 # A source on the containers' network (a /16) outside the services' network (10.20.0.0/24).
 OUTSIDER = "10.20.1.50"
 PROBE = "acgs-mh-probe"  # destroy.yml removes it too, should a run leave it
@@ -412,7 +414,7 @@ def test_switch_the_systemd_host_to_supervisor_and_back():
     the failures are written to build/multihost-switch-load.json), and once both switches are done and
     HAProxy sees the host's slots up again, no request fails."""
     ports = [port + CATALOG.INSTANCE_PORT_OFFSET for port in SERVICES.values()]
-    unit_files = "ls %s/acgs-*-service-*.service 2>/dev/null || true" % "/etc/systemd/system"
+    unit_files = "ls %s/acgs-*-service-*.service 2>/dev/null || true" % UNIT_DIR
     workdir = os.path.join(REPO, "build")
     os.makedirs(workdir, exist_ok=True)
     stop_file = os.path.join(workdir, "multihost-switch-load.stop")
