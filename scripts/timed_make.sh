@@ -8,7 +8,7 @@
 # the make and its children; not what containers and pods run, which dockerd starts), and each
 # step's whole machine (cpuacct of the root cgroup) against what its cores could give (cores x wall).
 set -uo pipefail
-declare -a rows=()
+declare -a rows=() failed=()
 status=0
 logs=build/make-test
 mkdir -p "$logs"
@@ -42,6 +42,7 @@ for step in "$@"; do
     cat "$logs/$step.log"
     read -r seconds _ cpu <"$logs/$step.rc"
     rows+=("$(printf '%-20s %6d s  %-6s cpu %5d s' "$step" "$seconds" "$([ "$status" -eq 0 ] && echo ok || echo FAILED)" "$cpu")")
+    [ "$status" -eq 0 ] || failed+=("$step")
   else
     IFS=+ read -r -a group <<<"$step"
     declare -A pids=()
@@ -62,13 +63,19 @@ for step in "$@"; do
       cat "$logs/$target.log"
       read -r seconds _ cpu <"$logs/$target.rc"
       rows+=("$(printf '%-20s %6d s  %-6s cpu %5d s' "$member" "$seconds" "$([ "$rc" -eq 0 ] && echo ok || echo FAILED)" "$cpu")")
-      [ "$rc" -eq 0 ] || status=$rc
+      [ "$rc" -eq 0 ] || { status=$rc; failed+=("$target"); }
     done
     unset pids
   fi
   wall=$(( $(date +%s) - start ))
   rows+=("$(printf '%-20s %6d s  machine cpu %d s of %d' "  = step" "$wall" "$(( $(machine_cpu) - cpu0 ))" "$(( cores * wall ))")")
   [ "$status" -eq 0 ] || break
+done
+# CI keeps only the end of this output: why each failed suite failed goes there, above the table.
+for suite in "${failed[@]}"; do
+  echo "== why $suite failed (its failures, then the end of $logs/$suite.log)"
+  grep -E -a 'fatal: |FAILED! |^E  |Error: |failed=[1-9]' "$logs/$suite.log" | cut -c1-600 | tail -n 12
+  tail -n 8 "$logs/$suite.log" | cut -c1-600
 done
 echo "== make test: what each suite cost (seconds; cpu: the suite's own processes)"
 printf '%s\n' "${rows[@]}"

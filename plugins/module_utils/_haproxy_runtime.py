@@ -55,14 +55,38 @@ def counter(row, name):
         return 0
 
 
-def admin_state(row):
-    """ready, drain or maint, from the ``status`` column of a server row."""
-    status = (row or {}).get("status", "").upper()
-    if "MAINT" in status:
-        return "maint"
-    if "DRAIN" in status:
-        return "drain"
-    return "ready"
+# srv_admin_state flags of ``show servers state`` (HAProxy's SRV_ADMF_*): maintenance forced, inherited
+# from a tracked server, from the configuration, or for a failed address resolution; drain forced or
+# inherited.
+ADMIN_MAINT = 0x01 | 0x02 | 0x04 | 0x20
+ADMIN_DRAIN = 0x08 | 0x10
+
+
+def parse_servers_state(text):
+    """{(backend, server): 'ready' | 'drain' | 'maint'} from the answer to ``show servers state``.
+
+    The admin state as set with ``set server ... state``. Not from ``show stat``'s status column:
+    a server that is DOWN shows DOWN whatever its admin state (a drained one reads as ready there),
+    and an UP one with weight 0 shows DRAIN though it is ready.
+    """
+    header = None
+    states = {}
+    for line in to_native(text).splitlines():
+        if line.startswith("#"):
+            header = line.lstrip("#").split()
+            continue
+        if header is None or not line.strip():
+            continue  # the format version before the header
+        row = dict(zip(header, line.split()))
+        try:
+            flags = int(row["srv_admin_state"])
+            key = (row["be_name"], row["srv_name"])
+        except (KeyError, ValueError):
+            raise OperatorError("unexpected line in the answer to 'show servers state': %r" % (line[:200],))
+        states[key] = "maint" if flags & ADMIN_MAINT else "drain" if flags & ADMIN_DRAIN else "ready"
+    if header is None:
+        raise OperatorError("unexpected answer to 'show servers state' (no header): %r" % (to_native(text)[:200],))
+    return states
 
 
 def parse_weight(text):
@@ -130,6 +154,10 @@ class HaproxyRuntime(object):
 
     def show_stat(self):
         return parse_stat(self.command("show stat"))
+
+    def admin_states(self):
+        """{(backend, server): ready | drain | maint} of every server (parse_servers_state)."""
+        return parse_servers_state(self.command("show servers state"))
 
     def server(self, backend, server):
         """The ``show stat`` row of one server, or None."""

@@ -17,6 +17,7 @@ import grp
 import os
 import pwd
 import shlex
+import signal
 import stat
 import subprocess
 import tempfile
@@ -25,7 +26,7 @@ import time
 from ansible.module_utils.common.text.converters import to_bytes, to_native
 
 from ansible_collections.acgs.platform.plugins.module_utils._errors import OperatorError
-from ansible_collections.acgs.platform.plugins.module_utils._shutdown import port_open
+from ansible_collections.acgs.platform.plugins.module_utils._shutdown import port_open, stop_all
 from ansible_collections.acgs.platform.plugins.module_utils._supervisor import STOPPED_STATES
 
 
@@ -181,15 +182,104 @@ def wait_listening(rpc, slots, host, timeout, clock=time.monotonic, poll=0.05):
         time.sleep(poll)
 
 
+def listeners(ports, proc="/proc"):
+    """{port: [(pid, ppid, command line)]} of the processes holding a socket that listens on one of
+    ``ports`` (TCP, IPv4 or IPv6; root sees every process): the kernel's tables name the sockets' inodes,
+    each process's fd links name the inodes it holds."""
+    inodes = {}
+    for table in ("net/tcp", "net/tcp6"):
+        try:
+            with open(os.path.join(proc, table)) as handle:
+                rows = handle.read().splitlines()[1:]
+        except (IOError, OSError):
+            continue
+        for row in rows:
+            fields = row.split()
+            port = int(fields[1].rsplit(":", 1)[1], 16)
+            if fields[3] == "0A" and port in ports:  # 0A: TCP_LISTEN
+                inodes["socket:[%s]" % fields[9]] = port
+    found = dict((port, []) for port in ports)
+    if not inodes:
+        return found
+    for pid in (int(name) for name in os.listdir(proc) if name.isdigit()):
+        held = set(inodes[link] for link in _fd_links(os.path.join(proc, str(pid), "fd")) if link in inodes)
+        if not held:
+            continue
+        try:
+            with open(os.path.join(proc, str(pid), "stat")) as handle:
+                ppid = int(handle.read().rsplit(")", 1)[1].split()[1])
+            with open(os.path.join(proc, str(pid), "cmdline"), "rb") as handle:
+                cmdline = to_native(handle.read().replace(b"\0", b" ").strip())
+        except (IOError, OSError):
+            continue  # gone meanwhile
+        for port in held:
+            found[port].append((pid, ppid, cmdline))
+    return found
+
+
+def _fd_links(directory):
+    """The targets of a process's fd links (none when it is gone; an fd closed meanwhile is skipped)."""
+    try:
+        fds = os.listdir(directory)
+    except (IOError, OSError):
+        return
+    for fd in fds:
+        try:
+            yield os.readlink(os.path.join(directory, fd))
+        except (IOError, OSError):
+            continue
+
+
+def stop_orphans(rpc, slots, timeout, holders=listeners, stop=stop_all):
+    """Frees the slots' ports of processes supervisord does not run. When supervisord dies (OOM, SIGKILL)
+    its programs live on, reparented to init, and keep their ports: the programs a new supervisord starts
+    cannot bind, while a check of the port passes against the orphans. A holder whose command line names
+    the slot's configuration is such an orphan and is stopped (SIGTERM, drained, SIGKILL at ``timeout``);
+    any other holder fails the task, naming it, before anything is stopped. The program's own process and
+    its children (workers sharing the socket) are not holders to free. Returns the orphans stopped."""
+    ports = holders(set(slot["port"] for slot in slots))
+    orphans, foreign = [], []
+    for slot in slots:
+        own = rpc.process_info(slot["program"]).get("pid") or -1
+        for pid, ppid, cmdline in ports.get(slot["port"], []):
+            if own in (pid, ppid):
+                continue
+            if slot["config_path"] in cmdline.split():
+                orphans.append({"program": slot["program"], "pid": pid, "timeout": timeout, "port": slot["port"], "command": cmdline})
+            else:
+                foreign.append("%d of %s: pid %d (%s)" % (slot["port"], slot["program"], pid, cmdline))
+    if foreign:
+        raise OperatorError("slot ports held by processes that are not the slots' (free them, then converge again): %s"
+                            % "; ".join(foreign))
+    if not orphans:
+        return []
+    pids = dict((orphan["program"], orphan["pid"]) for orphan in orphans)
+
+    def terminate(program):
+        try:
+            os.kill(pids[program], signal.SIGTERM)
+        except OSError:
+            return False
+        return True
+
+    stopped, _seconds = stop(orphans, terminate, lambda program, pid: None)
+    alive = ["%s (pid %d): %s" % (s["program"], s["pid"], s["how"]) for s in stopped if s["how"].startswith("survived")]
+    if alive:
+        raise OperatorError("orphans of the slots still hold their ports: %s" % "; ".join(alive))
+    return [dict((k, s[k]) for k in ("program", "pid", "port", "command", "how", "seconds")) for s in stopped]
+
+
 def run(params, rpc, changed, clock=time.monotonic):
-    """supervisord told once: programs loaded when their files changed, running slots whose release or
-    configuration changed restarted, the slots that should run started, their ports waited for.
-    Returns {'loaded': {...}, 'restarted': [...], 'started': [...]}."""
+    """supervisord told once: programs loaded when their files changed, orphans holding the slots' ports
+    stopped (stop_orphans), running slots whose release or configuration changed restarted, the slots that
+    should run started, their ports waited for.
+    Returns {'loaded': {...}, 'orphans': [...], 'restarted': [...], 'started': [...]}."""
     timeout = params["timeout"]
     out = {"loaded": {"added": [], "changed": [], "removed": []}, "restarted": [], "started": []}
     if changed["programs"] or changed["removed"]:
         added, reloaded, removed = rpc.update(lambda names, t: wait_stopped(rpc, names, t, clock), timeout)
         out["loaded"] = {"added": added, "changed": reloaded, "removed": removed}
+    out["orphans"] = stop_orphans(rpc, params["slots"], timeout)
     fresh = set(out["loaded"]["added"]) | set(out["loaded"]["changed"])
     running = [s for s in params["slots"] if s["running"]]
     restart = [s["program"] for s in running if s["program"] not in fresh

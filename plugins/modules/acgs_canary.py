@@ -360,7 +360,7 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.acgs.platform.plugins.module_utils import _canary, _prometheus
 from ansible_collections.acgs.platform.plugins.module_utils.catalog import DEFAULT_HOST, INFRASTRUCTURE_PORTS
 from ansible_collections.acgs.platform.plugins.module_utils._errors import OperatorError
-from ansible_collections.acgs.platform.plugins.module_utils._haproxy_runtime import HaproxyRuntime, admin_state
+from ansible_collections.acgs.platform.plugins.module_utils._haproxy_runtime import HaproxyRuntime
 from ansible_collections.acgs.platform.plugins.module_utils._http import http_get
 
 
@@ -402,8 +402,9 @@ class Rollout(object):
         return dict((role, self.runtime.get_weight(self.backend, self.names[role])[0]) for role in ("stable", "canary"))
 
     def states(self):
-        rows = self.rows()
-        return dict((role, admin_state(rows[role])) for role in ("stable", "canary"))
+        self.rows()  # fails naming a server the backend lacks
+        states = self.runtime.admin_states()
+        return dict((role, states[(self.backend, self.names[role])]) for role in ("stable", "canary"))
 
     def apply(self, weights, states=None):
         """Set the weights (and states) that differ; the order keeps a server with weight ready first."""

@@ -25,6 +25,11 @@ description:
     of each running slot whose configuration or release directory changed, a start of each slot whose
     O(slots[].running) is true - and waits until the port of every slot that runs accepts connections.
     A slot supervisord gives up on (FATAL) fails the task at once, naming it.
+  - Before starting anything, frees the slots' ports of processes supervisord does not run. The programs a
+    killed supervisord left running (reparented to init) hold their ports, so that the programs a new
+    supervisord starts cannot bind while a port check passes against the orphans. A holder whose command line
+    names the slot's O(slots[].config_path) is stopped (SIGTERM, then SIGKILL after O(timeout)) and returned in
+    RV(orphans); any other holder fails the task, naming its pid and command line, before anything is stopped.
 author:
   - ACGS Operations Team (@acgs)
 attributes:
@@ -176,6 +181,15 @@ loaded:
   description: supervisord's update - programs C(added), C(changed) (stopped, then loaded again), C(removed).
   returned: success
   type: dict
+orphans:
+  description: >-
+    Processes that held a slot's port without supervisord running them, stopped before the slots were started:
+    the programs a killed supervisord left running (their command line names the slot's configuration).
+  returned: success
+  type: list
+  elements: dict
+  sample: [{program: acgs-fv-service-blue, pid: 4242, port: 18003, command: "python3 ... --config /etc/acgs/services/fv-service-blue.json",
+            how: drained, seconds: 0.3}]
 restarted:
   description: Running slots restarted for a changed configuration or release.
   returned: success
@@ -241,7 +255,7 @@ def main():
     except OperatorError as err:
         module.fail_json(msg=to_native(err), seconds=round(time.monotonic() - started, 2), **result)
     result["seconds"] = round(time.monotonic() - started, 2)
-    module.exit_json(changed=bool(files.written or result.get("restarted") or result.get("started")), **result)
+    module.exit_json(changed=bool(files.written or result.get("orphans") or result.get("restarted") or result.get("started")), **result)
 
 
 if __name__ == "__main__":

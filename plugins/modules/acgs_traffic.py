@@ -132,7 +132,7 @@ from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.acgs.platform.plugins.module_utils import _traffic
 from ansible_collections.acgs.platform.plugins.module_utils._errors import OperatorError
-from ansible_collections.acgs.platform.plugins.module_utils._haproxy_runtime import HaproxyRuntime, admin_state
+from ansible_collections.acgs.platform.plugins.module_utils._haproxy_runtime import HaproxyRuntime
 from ansible_collections.acgs.platform.plugins.module_utils._signals import run_or_restore
 
 POLL_SECONDS = 0.2
@@ -152,11 +152,12 @@ class Split(object):
         unknown = _traffic.missing(self.wanted, rows)
         if unknown:
             raise OperatorError("HAProxy has no server %s (nothing was changed)" % ", ".join(unknown))
+        states = self.runtime.admin_states()
         now = {}
         for item in self.wanted:
             key = (item["backend"], item["server"])
             weight, _initial = self.runtime.get_weight(*key)
-            now[key] = {"weight": weight, "state": admin_state(rows[key]), "status": rows[key].get("status", "")}
+            now[key] = {"weight": weight, "state": states[key], "status": rows[key].get("status", "")}
         return now
 
     def apply(self, items):

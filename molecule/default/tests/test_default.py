@@ -6,6 +6,7 @@ Redis, NATS, Prometheus); waits poll a condition with a deadline.
 import importlib.util
 import json
 import os
+import shlex
 import socket
 import ssl
 import subprocess
@@ -359,3 +360,41 @@ def test_stop_then_start_playbooks():
     assert slot_programs(supervisor_pids()) == programs_that_run()
     for port in SERVICES.values():
         assert get("http://127.0.0.1:%d/health" % port)[0] == 200
+
+
+def test_services_converge_stops_an_orphan_holding_a_slot_port():
+    """A slot's process that supervisord does not run holds the slot's port, as the programs of a killed
+    supervisord do (reparented to init): the services' converge (playbooks/services.yml) stops it before
+    it starts the slot (acgs_slots' orphans: its command line names the slot's configuration), and the
+    slot then answers from supervisord's program. Before, the converge passed against the orphan while
+    the program could not bind."""
+    program = sorted(name for name in programs_that_run() if "-fv-service-" in name)[0]
+    port = [svc["port"] for svc in CATALOG.SERVICES if svc["name"] == "fv-service"][0] + CATALOG.INSTANCE_PORT_OFFSET
+    if program.endswith("-green"):
+        port += CATALOG.GREEN_PORT_OFFSET
+    with open("/etc/supervisor/conf.d/%s.conf" % program) as handle:
+        command = [line.split("=", 1)[1] for line in handle.read().splitlines() if line.startswith("command=")][0]
+
+    def health():  # 0 while nothing listens
+        try:
+            return get("http://127.0.0.1:%d/health" % port)[0]
+        except OSError:
+            return 0
+
+    subprocess.run(["supervisorctl", "stop", program], check=True, capture_output=True)
+    orphan = subprocess.Popen(shlex.split(command), user="acgs", group="acgs", extra_groups=[], start_new_session=True,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert wait_for(lambda: health() == 200, 15), "the orphan does not answer"
+        result = playbook("services.yml")
+        assert result.returncode == 0, result.stdout[-3000:]
+        assert orphan.wait(timeout=5) is not None  # stopped by the converge (it drains and exits at SIGTERM)
+        # RUNNING once it outlived startsecs
+        pid = wait_for(lambda: supervisor_pids().get(program), 5)
+        assert pid and int(pid) != orphan.pid, subprocess.run(["supervisorctl", "status"], capture_output=True, text=True, check=False).stdout
+        assert health() == 200
+    finally:
+        if orphan.poll() is None:
+            orphan.kill()
+            orphan.wait()
+        subprocess.run(["supervisorctl", "start", program], check=False, capture_output=True)

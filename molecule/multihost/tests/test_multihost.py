@@ -60,7 +60,9 @@ NETWORK = PLATFORMS[0]["docker_networks"][0]["name"]
 with open(os.path.join(REPO, "inventories", "staging", "group_vars", "all", "acgs.yml")) as _handle:
     SERVICES_NETWORKS = [ipaddress.ip_network(n) for n in yaml.safe_load(_handle)["acgs_postgresql_allowed_networks"]]
 with open(os.path.join(REPO, "roles", "common", "defaults", "main", "paths.yml")) as _handle:
-    UNIT_DIR = yaml.safe_load(_handle)["acgs_systemd_unit_dir"]  # where the services' units go
+    _PATHS = yaml.safe_load(_handle)
+UNIT_DIR = _PATHS["acgs_systemd_unit_dir"]  # where the services' units go
+RESULTS_DIR = _PATHS["acgs_results_dir"]  # the JSON records of deploys and backups
 # A source on the containers' network (a /16) outside the services' network (10.20.0.0/24).
 OUTSIDER = "10.20.1.50"
 PROBE = "acgs-mh-probe"  # destroy.yml removes it too, should a run leave it
@@ -105,11 +107,11 @@ def wait_for(predicate, deadline_s, interval=0.5):
     return value
 
 
-HAPROXY_SHOW_STAT = """
-import socket
+HAPROXY_COMMAND = """
+import socket, sys
 sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 sock.connect("/run/haproxy/admin.sock")
-sock.sendall(b"show stat\\n")
+sock.sendall(sys.argv[1].encode() + b"\\n")
 data = b""
 while True:
     chunk = sock.recv(65536)
@@ -120,9 +122,14 @@ print(data.decode())
 """
 
 
+def haproxy_command(command):
+    """HAProxy's answer to a runtime API command, on its host."""
+    return docker_exec(LB, "python3", "-c", HAPROXY_COMMAND, command).stdout
+
+
 def haproxy_servers():
     """HAProxy's servers (not FRONTEND/BACKEND rows) as dicts of `show stat`'s columns, read on its host."""
-    lines = docker_exec(LB, "python3", "-c", HAPROXY_SHOW_STAT).stdout.strip().splitlines()
+    lines = haproxy_command("show stat").strip().splitlines()
     header = lines[0].lstrip("# ").split(",")
     rows = [dict(zip(header, line.split(","))) for line in lines[1:] if line]
     return [row for row in rows if row["svname"] not in ("FRONTEND", "BACKEND")]
@@ -409,51 +416,107 @@ def test_switch_the_systemd_host_to_supervisor_and_back():
     """A runtime switch is a converge of playbooks/services.yml. To supervisor on the systemd application
     host: the slots' units are stopped, disabled and removed (switch_systemd.yml) and supervisord's
     programs answer on the same ports. Back to systemd: the programs are removed (switch_supervisor.yml)
-    and the units run again. Under load through HAProxy on the load balancer: the host's slots are down
-    for the seconds of each switch (HAProxy sends their requests elsewhere once its checks mark them down;
-    the failures are written to build/multihost-switch-load.json), and once both switches are done and
-    HAProxy sees the host's slots up again, no request fails."""
+    and the units run again. Each switch first drains the host's servers in HAProxy (switch_drain.yml),
+    and puts them back to ready once HAProxy sees them UP (switch_undrain.yml): under load through
+    HAProxy on the load balancer, no request fails during the two switches (the counts are written to
+    build/multihost-switch-load.json). One of the host's servers is in maintenance, as a security
+    incident leaves it: it stays there."""
     ports = [port + CATALOG.INSTANCE_PORT_OFFSET for port in SERVICES.values()]
+    addresses = ["%s:%d" % (ADDRESS[SYSTEMD_APP], port) for port in ports]
     unit_files = "ls %s/acgs-*-service-*.service 2>/dev/null || true" % UNIT_DIR
+    # HAProxy's server of auth-service's blue slot on this host (SERVICE-SLOT-N, the Nth instance host)
+    held = ("be_auth-service", "auth-service-blue-%d" % (APPS.index(SYSTEMD_APP) + 1))
     workdir = os.path.join(REPO, "build")
     os.makedirs(workdir, exist_ok=True)
     stop_file = os.path.join(workdir, "multihost-switch-load.stop")
     during = os.path.join(workdir, "multihost-switch-load.json")
+    assert haproxy_command("set server %s/%s state maint" % held).strip() == ""
+    try:
+        loader = load_through_haproxy("/health", 10, 900, stop_file, during)
+        try:
+            try:
+                switch_runtime("supervisor")
+                assert docker_exec(SYSTEMD_APP, "sh", "-c", unit_files).stdout.split() == []
+
+                def programs():  # RUNNING once they outlived supervisord's startsecs
+                    status = docker_exec(SYSTEMD_APP, "supervisorctl", "status", check=False).stdout
+                    return sorted(line.split()[0].rsplit("-", 1)[0] for line in status.splitlines()
+                                  if "RUNNING" in line and line.startswith("acgs-"))
+
+                assert wait_for(lambda: programs() == sorted("acgs-" + name for name in SERVICES), 30), programs()
+                assert all(get("http://%s/health" % address)[0] == 200 for address in addresses)
+            finally:
+                # back to the host's runtime whatever happened: the later tests need it
+                switch_runtime("systemd")
+            units = [line.split()[0] for line in service_pids(SYSTEMD_APP)]
+            assert len(units) == len(SERVICES), units
+            assert docker_exec(SYSTEMD_APP, "supervisorctl", "status", check=False).stdout.strip() == ""
+            assert all(get("http://%s/health" % address)[0] == 200 for address in addresses)
+        finally:
+            counts = stop_load(loader, stop_file, during)
+        mine = dict(((srv["pxname"], srv["svname"]), srv["status"]) for srv in haproxy_servers() if srv["addr"] in addresses)
+    finally:
+        haproxy_command("set server %s/%s state ready" % held)
+    assert counts["sent"] > 100 and counts["failed"] == 0, counts
+    # the drained ones back to ready and UP (switch_undrain.yml waited for it), the one in maintenance kept
+    assert len(mine) == len(ports) and mine.pop(held) == "MAINT", mine
+    assert set(mine.values()) == {"UP"}, mine
+
+
+def test_deploy_a_release_across_the_layout_under_load():
+    """deploy.yml of a new release of fv-service across the multi-host layout, under load through HAProxy
+    on the load balancer: the rollback_plan gate takes a verified backup on the database host (PostgreSQL,
+    and Redis from the cache host over replication, verified with redis-check-rdb, which the backup
+    installs there), the migrations gate tries it; the release goes into the idle slot on both application
+    hosts (one under supervisord, one under systemd), traffic moves in HAProxy, and no request fails.
+    The security_scan and performance gates read reports of the first application host only (README,
+    "Multi-host"); they are skipped here."""
+    release = "0.3.0-mh"
+    build = ansible_playbook_start("build_release.yml", "-e", "acgs_release=" + release)
+    out = build.communicate()[0]
+    assert build.returncode == 0, out[-4000:]
+    workdir = os.path.join(REPO, "build")
+    os.makedirs(workdir, exist_ok=True)
+    stop_file = os.path.join(workdir, "multihost-deploy-load.stop")
+    during = os.path.join(workdir, "multihost-deploy-load.json")
     loader = load_through_haproxy("/health", 10, 900, stop_file, during)
     try:
-        try:
-            switch_runtime("supervisor")
-            assert docker_exec(SYSTEMD_APP, "sh", "-c", unit_files).stdout.split() == []
-
-            def programs():  # RUNNING once they outlived supervisord's startsecs
-                status = docker_exec(SYSTEMD_APP, "supervisorctl", "status", check=False).stdout
-                return sorted(line.split()[0].rsplit("-", 1)[0] for line in status.splitlines()
-                              if "RUNNING" in line and line.startswith("acgs-"))
-
-            assert wait_for(lambda: programs() == sorted("acgs-" + name for name in SERVICES), 30), programs()
-            assert all(get("http://%s:%d/health" % (ADDRESS[SYSTEMD_APP], port))[0] == 200 for port in ports)
-        finally:
-            # back to the host's runtime whatever happened: the later tests need it
-            switch_runtime("systemd")
-        units = [line.split()[0] for line in service_pids(SYSTEMD_APP)]
-        assert len(units) == len(SERVICES), units
-        assert docker_exec(SYSTEMD_APP, "supervisorctl", "status", check=False).stdout.strip() == ""
-        assert all(get("http://%s:%d/health" % (ADDRESS[SYSTEMD_APP], port))[0] == 200 for port in ports)
+        run = ansible_playbook_start("deploy.yml", "-e", "acgs_release=" + release, "-e", json.dumps(
+            {"acgs_deploy_services": ["fv-service"], "acgs_deploy_skip_gates": ["security_scan", "performance"],
+             "acgs_blue_green_step_seconds": 1}))
+        out = run.communicate()[0]
     finally:
         counts = stop_load(loader, stop_file, during)
-    assert counts["sent"] > 100, counts
+    assert run.returncode == 0, out[-6000:]
+    deploy_id = re.search(r"(deploy-[0-9]+) promoted", out).group(1)
+    record = json.loads(docker_exec(APPS[0], "cat", "%s/deployments/%s.json" % (RESULTS_DIR, deploy_id)).stdout)
+    gates = dict((gate["name"], gate) for gate in record["gates"])
+    assert gates["rollback_plan"]["result"] == "passed" and gates["migrations"]["result"] == "passed", gates
+    assert record["services"]["fv-service"]["outcome"] == "promoted", record
+    # the backup the plan relies on: on the database host, both stores verified
+    backup = json.loads(docker_exec(DB, "cat", "%s/backup_metadata/%s.json"
+                                    % (RESULTS_DIR, gates["rollback_plan"]["backup_id"])).stdout)
+    assert backup["status"] == "verified" and {"postgresql", "redis"} <= set(backup["components"]), backup
+    status, _headers, body = get("http://%s:%d/api/v1/compliance/status" % (ADDRESS[LB], SERVICES["fv-service"]))
+    assert status == 200 and body["version"] == release, body
+    assert counts["sent"] > 100 and counts["failed"] == 0, counts
 
-    def host_up():
-        mine = [srv["status"] for srv in haproxy_servers()
-                if srv["addr"] in ["%s:%d" % (ADDRESS[SYSTEMD_APP], port) for port in ports]]
-        return len(mine) == len(ports) and set(mine) == {"UP"}
 
-    assert wait_for(host_up, 30), haproxy_servers()
-    after = os.path.join(workdir, "multihost-switch-load-after.json")
-    load_through_haproxy("/health", 10, 10, stop_file, after).wait(60)
-    with open(after) as handle:
-        counts = json.load(handle)
-    assert counts["sent"] > 50 and counts["failed"] == 0, counts
+def test_backup_playbook_takes_a_set_on_each_host_that_holds_data():
+    """backup.yml across the layout: the database host's set has PostgreSQL and Redis (from the cache
+    host), each application host's set its configuration and data; each is verified."""
+    run = ansible_playbook_start("backup.yml")
+    out = run.communicate()[0]
+    assert run.returncode == 0, out[-4000:]
+    for host in [DB] + APPS:
+        newest = docker_exec(host, "sh", "-c", "cat $(ls -t %s/backup_metadata/*.json | head -1)" % RESULTS_DIR).stdout
+        meta = json.loads(newest)
+        assert meta["status"] == "verified" and meta["source_host"], (host, meta)
+        if host == DB:
+            assert {"postgresql", "redis"} <= set(meta["components"]), meta
+        else:
+            assert set(meta["components"]) == {"paths"}, meta
+            assert any(name.startswith("paths/00-etc_acgs.tar") for name in meta["files"]), meta
 
 
 def test_shutdown_then_emergency_restart_across_both_runtimes():

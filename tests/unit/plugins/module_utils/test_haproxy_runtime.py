@@ -53,12 +53,30 @@ def test_counter_treats_empty_and_missing_as_zero():
     assert rt.counter(None, "hrsp_2xx") == 0
 
 
-def test_admin_state_from_status():
-    assert rt.admin_state({"status": "DRAIN"}) == "drain"
-    assert rt.admin_state({"status": "MAINT"}) == "maint"
-    assert rt.admin_state({"status": "MAINT (resolution)"}) == "maint"
-    assert rt.admin_state({"status": "no check"}) == "ready"
-    assert rt.admin_state({"status": "UP 1/2"}) == "ready"
+# captured from HAProxy 2.6: blue ready, green after `set server ... state drain` (8), a third after
+# `state maint` (1), a fourth in maintenance for a failed address resolution (0x20)
+SERVERS_STATE = """1
+# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change \
+srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn \
+srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port
+10 be_fv-service 1 fv-service-blue 127.0.0.1 2 0 100 100 775 15 3 3 6 0 0 0 - 18003 - 0 0 - - 0
+10 be_fv-service 2 fv-service-green 127.0.0.1 2 8 0 0 1 15 3 3 6 0 0 0 - 18103 - 0 0 - - 0
+10 be_fv-service 3 fv-service-blue-2 127.0.0.1 0 1 0 0 0 15 3 0 14 0 0 0 - 18003 - 0 0 - - 0
+10 be_fv-service 4 fv-service-green-2 127.0.0.1 0 32 0 0 0 15 3 0 14 0 0 0 - 18103 - 0 0 - - 0
+
+""".replace("\\\n", "")
+
+
+def test_admin_states_from_show_servers_state():
+    """The admin state set with `set server ... state`, also of a server that is DOWN (op state 0), where
+    show stat's status says only DOWN."""
+    assert rt.parse_servers_state(SERVERS_STATE) == {
+        ("be_fv-service", "fv-service-blue"): "ready", ("be_fv-service", "fv-service-green"): "drain",
+        ("be_fv-service", "fv-service-blue-2"): "maint", ("be_fv-service", "fv-service-green-2"): "maint"}
+    with pytest.raises(OperatorError, match="no header"):
+        rt.parse_servers_state("Unknown command.\n")
+    with pytest.raises(OperatorError, match="unexpected line"):
+        rt.parse_servers_state("1\n# be_id be_name srv_id srv_name\n10 be_x 1 s\n")
 
 
 def test_parse_weight():

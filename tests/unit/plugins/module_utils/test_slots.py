@@ -10,6 +10,7 @@ __metaclass__ = type
 
 import os
 import socket
+import subprocess
 import sys
 
 import pytest
@@ -89,7 +90,8 @@ class Supervisord(object):
         self.calls.append("stop " + name)
 
     def process_info(self, name):
-        return {"statename": "STOPPED"}
+        # the test's own listener stands for the programs' processes
+        return {"statename": "STOPPED", "pid": os.getpid()}
 
     def start_nowait(self, name):
         self.calls.append("start " + name)
@@ -101,7 +103,7 @@ def test_run_restarts_changed_running_slots_only():
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)
     port = listener.getsockname()[1]
-    slot = {"port": port, "running": True, "release": None}
+    slot = {"port": port, "running": True, "release": None, "config_path": "/etc/acgs/services/a-blue.json"}
     p = {"timeout": 2.0, "host": "127.0.0.1", "slots": [
         dict(slot, program="acgs-a-blue", release="/r/a/0.2.0"),  # its release changed: restarted
         dict(slot, program="acgs-b-blue"),                        # its program changed: update reloaded it
@@ -122,6 +124,76 @@ def test_run_names_a_slot_that_does_not_listen():
     probe.bind(("127.0.0.1", 0))
     port = probe.getsockname()[1]
     probe.close()
-    p = {"timeout": 0.3, "host": "127.0.0.1", "slots": [{"program": "acgs-a-blue", "port": port, "running": True, "release": None}]}
+    slot = {"program": "acgs-a-blue", "port": port, "running": True, "release": None, "config_path": "/etc/acgs/services/a-blue.json"}
+    p = {"timeout": 0.3, "host": "127.0.0.1", "slots": [slot]}
     with pytest.raises(OperatorError, match="acgs-a-blue on 127.0.0.1:%d" % port):
         slots.run(p, Supervisord(), {"releases": [], "configs": [], "programs": [], "removed": []})
+
+
+LISTENER = """
+import signal, socket, sys
+sock = socket.socket()
+sock.bind(("127.0.0.1", 0))
+sock.listen(8)
+signal.signal(signal.SIGTERM, signal.SIG_DFL if sys.argv[1] == "dies" else signal.SIG_IGN)
+print(sock.getsockname()[1], flush=True)
+sys.stdin.read()
+"""
+
+
+def holder(*argv):
+    """A process that listens on a free port (its number on the first line) until its stdin closes:
+    ``dies`` at SIGTERM or ``deaf`` to it; the rest of argv stands for its command line's options."""
+    proc = subprocess.Popen([sys.executable, "-c", LISTENER] + list(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    return proc, int(proc.stdout.readline())
+
+
+def test_listeners_name_the_processes_holding_a_port():
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    port = listener.getsockname()[1]
+    try:
+        found = slots.listeners({port, 1})
+    finally:
+        listener.close()
+    assert found[1] == []
+    assert [(pid, ppid) for pid, ppid, _cmd in found[port]] == [(os.getpid(), os.getppid())]
+
+
+class Orphaned(Supervisord):
+    """A supervisord that runs none of the programs (one started anew after its predecessor was killed)."""
+
+    def process_info(self, name):
+        return {"statename": "BACKOFF", "pid": 0}
+
+
+@pytest.mark.parametrize("signal_reply,how", [("dies", "terminated"), ("deaf", "killed")])
+def test_an_orphan_of_a_slot_is_stopped_and_its_port_freed(signal_reply, how):
+    config = "/etc/acgs/services/a-blue.json"
+    proc, port = holder(signal_reply, "--config", config)
+    try:
+        slot = {"program": "acgs-a-blue", "port": port, "running": True, "config_path": config}
+        stopped = slots.stop_orphans(Orphaned(), [slot], 0.5)
+        assert [(o["program"], o["pid"], o["port"], o["how"]) for o in stopped] == [("acgs-a-blue", proc.pid, port, how)]
+        assert config in stopped[0]["command"]
+        assert proc.wait(5) != 0
+        assert slots.listeners({port})[port] == []
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_a_port_held_by_another_process_fails_naming_it_and_stops_nothing():
+    orphan, orphan_port = holder("dies", "--config", "/etc/acgs/services/a-blue.json")
+    stranger, port = holder("dies", "--config", "/etc/other/b.json")
+    try:
+        slot = {"running": True, "release": None}
+        with pytest.raises(OperatorError, match=r"(?s)%d of acgs-b-blue: pid %d \(.*/etc/other/b.json\)" % (port, stranger.pid)):
+            slots.stop_orphans(Orphaned(), [dict(slot, program="acgs-a-blue", port=orphan_port, config_path="/etc/acgs/services/a-blue.json"),
+                                            dict(slot, program="acgs-b-blue", port=port, config_path="/etc/acgs/services/b-blue.json")], 0.5)
+        assert orphan.poll() is None and stranger.poll() is None
+    finally:
+        for proc in (orphan, stranger):
+            proc.kill()
+            proc.wait()
