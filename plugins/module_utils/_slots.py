@@ -253,20 +253,25 @@ def stop_orphans(rpc, slots, timeout, holders=listeners, stop=stop_all):
                             % "; ".join(foreign))
     if not orphans:
         return []
-    pids = dict((orphan["program"], orphan["pid"]) for orphan in orphans)
+    # stop_all tracks each proc by its "program": one key per process, as a slot may have left several
+    pids = {}
+    for orphan in orphans:
+        orphan["slot"], orphan["program"] = orphan["program"], "%s (pid %d)" % (orphan["program"], orphan["pid"])
+        pids[orphan["program"]] = orphan["pid"]
 
-    def terminate(program):
+    def terminate(key):
         try:
-            os.kill(pids[program], signal.SIGTERM)
+            os.kill(pids[key], signal.SIGTERM)
         except OSError:
             return False
         return True
 
-    stopped, _seconds = stop(orphans, terminate, lambda program, pid: None)
-    alive = ["%s (pid %d): %s" % (s["program"], s["pid"], s["how"]) for s in stopped if s["how"].startswith("survived")]
+    stopped, _seconds = stop(orphans, terminate, lambda key, pid: None)
+    alive = ["%s: %s" % (s["program"], s["how"]) for s in stopped if s["how"].startswith("survived")]
     if alive:
         raise OperatorError("orphans of the slots still hold their ports: %s" % "; ".join(alive))
-    return [dict((k, s[k]) for k in ("program", "pid", "port", "command", "how", "seconds")) for s in stopped]
+    return [{"program": s["slot"], "pid": s["pid"], "port": s["port"], "command": s["command"], "how": s["how"],
+             "seconds": s["seconds"]} for s in stopped]
 
 
 def run(params, rpc, changed, clock=time.monotonic):

@@ -372,7 +372,9 @@ def test_services_converge_stops_an_orphan_holding_a_slot_port():
     port = [svc["port"] for svc in CATALOG.SERVICES if svc["name"] == "fv-service"][0] + CATALOG.INSTANCE_PORT_OFFSET
     if program.endswith("-green"):
         port += CATALOG.GREEN_PORT_OFFSET
-    with open("/etc/supervisor/conf.d/%s.conf" % program) as handle:
+    with open(os.path.join(REPO, "roles", "supervisor", "defaults", "main.yml")) as handle:
+        conf_dir = yaml.safe_load(handle)["acgs_supervisor_conf_dir"]  # where the programs go
+    with open(os.path.join(conf_dir, "%s.conf" % program)) as handle:
         command = [line.split("=", 1)[1] for line in handle.read().splitlines() if line.startswith("command=")][0]
 
     def health():  # 0 while nothing listens

@@ -184,6 +184,30 @@ def test_an_orphan_of_a_slot_is_stopped_and_its_port_freed(signal_reply, how):
         proc.wait()
 
 
+def test_two_orphans_of_one_slot_are_both_stopped():
+    """A slot may have left more than one process on its port (a forking program's workers, or two killed
+    supervisords' programs): each is stopped, not only the last found."""
+    config = "/etc/acgs/services/a-blue.json"
+    first, port = holder("dies", "--config", config)
+    # both on the port the first had (SO_REUSEPORT lets two sockets listen on it)
+    script = LISTENER.replace('sock.bind(("127.0.0.1", 0))',
+                              'sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1); sock.bind(("127.0.0.1", int(sys.argv[2])))')
+    first.kill()
+    first.wait()
+    procs = [subprocess.Popen([sys.executable, "-c", script, "dies", str(port), "--config", config], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True) for _count in range(2)]
+    try:
+        assert [int(proc.stdout.readline()) for proc in procs] == [port, port]
+        slot = {"program": "acgs-a-blue", "port": port, "running": True, "config_path": config}
+        stopped = slots.stop_orphans(Orphaned(), [slot], 0.5)
+        assert sorted((o["program"], o["pid"]) for o in stopped) == sorted(("acgs-a-blue", proc.pid) for proc in procs)
+        assert all(proc.wait(5) != 0 for proc in procs)
+    finally:
+        for proc in procs:
+            proc.kill()
+            proc.wait()
+
+
 def test_a_port_held_by_another_process_fails_naming_it_and_stops_nothing():
     orphan, orphan_port = holder("dies", "--config", "/etc/acgs/services/a-blue.json")
     stranger, port = holder("dies", "--config", "/etc/other/b.json")
