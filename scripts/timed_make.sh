@@ -74,7 +74,12 @@ done
 # CI keeps only the end of this output: why each failed suite failed goes there, above the table.
 for suite in "${failed[@]}"; do
   echo "== why $suite failed (its failures, then the end of $logs/$suite.log)"
-  grep -E -a 'fatal: |FAILED! |^E  |Error: |failed=[1-9]' "$logs/$suite.log" | cut -c1-600 | tail -n 12
+  # each failure with the task it failed in and the lines after it (the yaml callback spreads its
+  # message over them: a first line alone said only "attempts": 30)
+  awk '/TASK \[/ { task = $0 }
+       /fatal: |FAILED! |^E  |Error: / { if (task != "") print task; task = ""; n = 10 }
+       n > 0 { print; n-- }' "$logs/$suite.log" | cut -c1-400 | tail -n 40
+  grep -E -a 'failed=[1-9]' "$logs/$suite.log" | cut -c1-200 | tail -n 3
   tail -n 8 "$logs/$suite.log" | cut -c1-600
 done
 echo "== make test: what each suite cost (seconds; cpu: the suite's own processes)"

@@ -337,8 +337,25 @@ def test_site_with_secrets_as_extra_vars_in_a_fresh_directory_and_in_check_mode_
     assert reply == b"+OK\r\n", reply
 
 
+def plant_reused_pids(daemons, pid):
+    """Stop each of ``daemons`` and write ``pid`` into its pid file, as a killed machine whose pids were
+    reused leaves it; returns the daemons' pid files and programs (roles/common's acgs_init_pidfiles)."""
+    with open(os.path.join(REPO, "roles", "common", "defaults", "main", "paths.yml")) as handle:
+        pidfiles = yaml.safe_load(handle)["acgs_init_pidfiles"]
+    for name in daemons:
+        subprocess.run(["service", name, "stop"], check=True, capture_output=True)
+        with open(pidfiles[name]["path"], "w") as handle:
+            handle.write("%d\n" % pid)
+        # what made a start a no-op: Debian's status takes any live process with the pid for the daemon
+        assert subprocess.run(["service", name, "status"], capture_output=True, check=False).returncode == 0, name
+    return pidfiles
+
+
 def test_stop_then_start_playbooks():
-    """stop.yml: every service process gone, every instance port closed; start.yml: healthy again."""
+    """stop.yml: every service process gone, every instance port closed; start.yml: healthy again. Before
+    start.yml, Redis and Prometheus are stopped too with pid files naming another live process, as after
+    a killed machine (pid_max is 32768 here, and a CI's converge once waited for a daemon in vain):
+    start.yml removes those files (acgs_pidfile), starts both, and leaves the other process alone."""
     instances = dict((svc["name"], svc["port"] + CATALOG.INSTANCE_PORT_OFFSET) for svc in CATALOG.SERVICES)
     instances.update(("%s green" % svc["name"], svc["port"] + CATALOG.INSTANCE_PORT_OFFSET + CATALOG.GREEN_PORT_OFFSET)
                      for svc in CATALOG.SERVICES)
@@ -354,9 +371,23 @@ def test_stop_then_start_playbooks():
         assert found.returncode == 1, "%s still has a process: %s" % (name, found.stdout)
     # Infrastructure stays up unless asked.
     socket.create_connection(("127.0.0.1", PORTS["postgresql"]), timeout=1).close()
-    result = playbook("start.yml")
-    assert result.returncode == 0, result.stdout[-3000:]
-    assert "ACGS platform: HEALTHY" in result.stdout, result.stdout[-3000:]
+    daemons = ["redis-server", "prometheus"]
+    stranger = subprocess.Popen(["sleep", "600"])
+    try:
+        pidfiles = plant_reused_pids(daemons, stranger.pid)
+        result = playbook("start.yml")
+        assert result.returncode == 0, result.stdout[-3000:]
+        assert "ACGS platform: HEALTHY" in result.stdout, result.stdout[-3000:]
+        for name in daemons:
+            with open(pidfiles[name]["path"]) as handle:
+                pid = int(handle.read().split()[0])
+            assert pid != stranger.pid and os.path.samefile("/proc/%d/exe" % pid, pidfiles[name]["executable"]), name
+        assert stranger.poll() is None
+    finally:
+        stranger.kill()
+        stranger.wait()
+        for name in daemons:  # the stranger is gone, so a pid file naming it no longer fools a start
+            subprocess.run(["service", name, "start"], check=False, capture_output=True)
     assert slot_programs(supervisor_pids()) == programs_that_run()
     for port in SERVICES.values():
         assert get("http://127.0.0.1:%d/health" % port)[0] == 200
