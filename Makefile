@@ -30,19 +30,19 @@ health: sync
 # busy (their containers and pods are not niced: dockerd starts them). So the suites that need no
 # live stack of their own go where a core is left, at nice 19 (~name), beside live-stack suites that
 # mostly wait and keep their time bounds (the niced suites only take the CPU they leave): beside
-# Molecule's converge what needs only the toolchain; beside the deploy target units and release-image
-# (the Docker engine is up); beside the docker target lint and monitoring-tests (no Docker, which that
-# target kills; promtool and amtool come with the converge); beside remediation (it waits about 2 min
-# for its alerts; beside CPU-heavy suites at nice 0 its Level 1 mail once came 269 s after the hang,
-# 115 s alone, past its 3-minute bound) sanity-matrix and secrets-tests. The integration step is
-# CPU-bound (2,926 of 3,040 core-s in CI13) and the longest: release-image and secrets-tests left it
-# for the steps after it, which left a third of their CPU idle. backup's scratch servers stay beside
-# the integration targets (about 400 s even alone; they need the packages the converge installs).
+# Molecule's converge what needs only the toolchain; beside the deploy target units (the Docker engine
+# is up); beside the docker target lint and monitoring-tests (no Docker, which that target kills;
+# promtool and amtool come with the converge); beside remediation (it waits about 2 min for its
+# alerts; beside CPU-heavy suites at nice 0 its Level 1 mail once came 269 s after the hang, 115 s
+# alone, past its 3-minute bound) sanity-matrix and secrets-tests. backup's scratch servers and
+# release-image stay beside the integration targets: backup takes about 400 s even there, longer than
+# any later step, and release-image's docker build (dockerd's, not niced) beside the deploy target
+# made that step 31 s longer (CI15) for 23 s less in the integration step.
 # ee-context makes the artifact first (build is its prerequisite, never a second member:
 # two builds into build/dist at once race).
 test: venv k8s-node
 	bash scripts/timed_make.sh molecule+sanity+ee-context+~awx-config-check+~changelog \
-	  integration+~backup-tests+~kubernetes-tests+~multihost deploy-tests+~units+~release-image \
+	  integration+~backup-tests+~release-image+~kubernetes-tests+~multihost deploy-tests+~units \
 	  docker-tests+~lint+~monitoring-tests remediation-tests+~sanity-matrix+~secrets-tests awx-tests drill
 
 sanity: sync

@@ -10,24 +10,29 @@ DOCUMENTATION = r"""
 name: deploy_gate
 author: ACGS Operations Team (@acgs)
 version_added: 0.1.0
-short_description: The verdict of a report-based deploy gate (security scan, performance validation)
+short_description: The verdict of a report-based deploy gate (security scan, performance validation) across hosts
 description:
-  - Judges the newest report of a kind against its maximum age and returns the gate's record,
-    C({name, result, detail}) with C(result) one of V(passed), V(failed), V(no report).
-  - V(security_scan) passes when the report lists no finding of severity V(high) or V(critical)
+  - Judges the newest report of a kind on each host that writes it against its maximum age, and returns the
+    gate's record, C({name, result, detail}) with C(result) one of V(passed), V(failed), V(no report).
+  - V(security_scan) passes on a host when its report lists no finding of severity V(high) or V(critical)
     (C(findings[].severity), or counts in C(summary.high) and C(summary.critical)).
-  - V(performance) passes when the report says C(passed) is true.
-  - No report is V(no report) (a warning for the play), or V(failed) with O(strict).
-positional: content, name, max_age, now, strict
+  - V(performance) passes on a host when its report says C(passed) is true.
+  - No report on a host is V(no report) (a warning for the play), or V(failed) with O(strict).
+  - The gate fails when it fails on any host, is V(no report) when a host has none, and passes when it
+    passes on every host; C(detail) names each host with its verdict (the failed ones only, when some failed).
+positional: kind, name, max_age, now, strict
 options:
   _input:
-    description: The reports found (C(ansible.builtin.find)'s C(files), each with C(path) and C(mtime)).
+    description:
+      - The results of a looped C(ansible.builtin.slurp) of the newest report, whose C(item) are the results of a
+        looped C(ansible.builtin.find) (C(files), each with C(path) and C(mtime)) whose C(item) is C([KIND, HOST]).
+      - A host without a report has a skipped slurp result, its C(item) the find result all the same.
     type: list
     elements: dict
     required: true
-  content:
-    description: The newest report's content as C(ansible.builtin.slurp) returns it (base64), or V(none).
-    type: raw
+  kind:
+    description: The reports' directory under the results directory, V(security) or V(performance); other items are left out.
+    type: str
     required: true
   name:
     description: The gate, V(security_scan) or V(performance).
@@ -45,18 +50,6 @@ options:
     description: Whether a missing report fails the gate.
     type: bool
     default: false
-"""
-
-EXAMPLES = r"""
-- name: Judge the newest security scan
-  ansible.builtin.set_fact:
-    gate: "{{ found.files | acgs.platform.deploy_gate(newest.content, 'security_scan', 604800, now().timestamp()) }}"
-"""
-
-RETURN = r"""
-_value:
-  description: The gate's record, C(name), C(result) and C(detail).
-  type: dict
 """
 
 import base64
@@ -82,9 +75,8 @@ def _parse(content_b64):
     return content if isinstance(content, dict) else None
 
 
-def deploy_gate(files, content_b64, name, max_age, now, strict=False):
-    if name not in ("security_scan", "performance"):
-        raise AnsibleFilterError("deploy_gate: unknown gate %r (security_scan or performance)" % name)
+def judge(files, content_b64, name, max_age, now, strict=False):
+    """The verdict on one host: its reports found and the newest one's content (base64)."""
     if not files:
         return dict(name=name, result="failed" if strict else "no report",
                     detail="no %s report yet%s" % (name.replace("_", " "), " (strict gates)" if strict else ""))
@@ -108,6 +100,25 @@ def deploy_gate(files, content_b64, name, max_age, now, strict=False):
         failed = content.get("failed") or content.get("violations") or []
         return dict(name=name, result="failed", detail="%s did not pass%s" % (where, (": %s" % failed) if failed else ""))
     return dict(name=name, result="passed", detail="%s passed, %d s old" % (where, age))
+
+
+def deploy_gate(results, kind, name, max_age, now, strict=False):
+    if name not in ("security_scan", "performance"):
+        raise AnsibleFilterError("deploy_gate: unknown gate %r (security_scan or performance)" % name)
+    verdicts = []
+    for result in results or []:
+        found = result.get("item") or {}
+        kind_host = found.get("item") or ["", ""]
+        if kind_host[0] != kind:
+            continue
+        verdict = judge(found.get("files") or [], result.get("content"), name, max_age, now, strict)
+        verdicts.append((str(kind_host[1]), verdict))
+    if not verdicts:
+        return judge([], None, name, max_age, now, strict)
+    seen = set(verdict["result"] for _host, verdict in verdicts)
+    result = "failed" if "failed" in seen else "no report" if "no report" in seen else "passed"
+    shown = [(host, verdict) for host, verdict in verdicts if verdict["result"] == result or result != "failed"]
+    return dict(name=name, result=result, detail="; ".join("%s: %s" % (host, verdict["detail"]) for host, verdict in shown))
 
 
 class FilterModule(object):

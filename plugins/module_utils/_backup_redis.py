@@ -19,7 +19,7 @@ import time
 
 from ansible_collections.acgs.platform.plugins.module_utils import _redis
 from ansible_collections.acgs.platform.plugins.module_utils._backup_store import BackupError
-from ansible_collections.acgs.platform.plugins.module_utils._backup_stream import require_tool
+from ansible_collections.acgs.platform.plugins.module_utils._backup_stream import require_tool, which
 from ansible_collections.acgs.platform.plugins.module_utils._connection import where
 from ansible_collections.acgs.platform.plugins.module_utils._errors import OperatorError
 
@@ -77,6 +77,20 @@ def immediate_snapshot(params, write, timeout=SNAPSHOT_TIMEOUT):
     return _redis.stream_snapshot(params, write, timeout)
 
 
+def server_program():
+    """(executable, argv[0]) of a Redis server. redis-server where it is installed; else redis-tools'
+    redis-check-rdb, which the backup installs on a host without Redis (a multi-host layout's database
+    host): it is the same program (Debian's redis-server is a symlink to it) and serves when its argv[0]
+    does not name redis-check-rdb."""
+    server = which("redis-server")
+    if server:
+        return server, server
+    checker = which("redis-check-rdb")
+    if checker:
+        return checker, "redis-server"
+    return require_tool("redis-server", " (nor redis-tools' redis-check-rdb): it is needed to load a Redis snapshot"), "redis-server"
+
+
 class ScratchRedis(object):
     """A private redis-server on a unix socket in ``workdir`` that loads ``rdb_path``.
 
@@ -90,14 +104,14 @@ class ScratchRedis(object):
         self.proc = None
 
     def __enter__(self):
-        server = require_tool("redis-server", ": it is needed to load a Redis snapshot")
+        server, name = server_program()
         log_path = os.path.join(self.workdir, "redis.log")
         with open(log_path, "wb") as log:
             self.proc = subprocess.Popen(
-                [server, "--port", "0", "--unixsocket", self.params["unix_socket"], "--unixsocketperm", "700",
+                [name, "--port", "0", "--unixsocket", self.params["unix_socket"], "--unixsocketperm", "700",
                  "--dir", self.workdir, "--dbfilename", self.rdb_name, "--save", "", "--appendonly", "no",
                  "--daemonize", "no", "--protected-mode", "no"],
-                stdout=log, stderr=subprocess.STDOUT, close_fds=True)
+                executable=server, stdout=log, stderr=subprocess.STDOUT, close_fds=True)
         deadline = time.time() + LOAD_TIMEOUT
         while True:
             if self.proc.poll() is not None:

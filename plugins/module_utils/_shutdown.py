@@ -145,6 +145,32 @@ def stop_all(procs, terminate, exitstatus, clock=time.monotonic, kill=os.kill, s
     return results, round(clock() - started, 3)
 
 
+def stop_pids(procs, stop=stop_all):
+    """Stop processes that no supervisor runs (``procs``: [{program, pid, timeout, ...}]), each by its pid:
+    SIGTERM, then SIGKILL at its timeout (stop_all). Returns them with how and seconds; fails naming those
+    that survived SIGKILL."""
+    # stop_all tracks each proc by its "program": one key per process, as a program may have left several
+    keyed, pids = [], {}
+    for proc in procs:
+        key = "%s (pid %d)" % (proc["program"], proc["pid"])
+        keyed.append(dict(proc, program=key, _program=proc["program"]))
+        pids[key] = proc["pid"]
+
+    def terminate(key):
+        try:
+            os.kill(pids[key], signal.SIGTERM)
+        except OSError:
+            return False
+        return True
+
+    stopped, _seconds = stop(keyed, terminate, lambda key, pid: None)
+    alive = ["%s: %s" % (s["program"], s["how"]) for s in stopped if s["how"].startswith("survived")]
+    if alive:
+        raise OperatorError("processes still running after SIGKILL: %s" % "; ".join(alive))
+    return [dict(dict((k, v) for k, v in s.items() if k not in ("_program", "killed_at", "state_before", "exitstatus", "timeout")),
+                 program=s["_program"]) for s in stopped]
+
+
 def port_open(host, port, timeout=0.5):
     """Whether host:port may still be open: only a refused connection proves it closed (a timeout
     may be a full accept queue of a process that is still there)."""

@@ -17,7 +17,6 @@ import grp
 import os
 import pwd
 import shlex
-import signal
 import stat
 import subprocess
 import tempfile
@@ -26,7 +25,7 @@ import time
 from ansible.module_utils.common.text.converters import to_bytes, to_native
 
 from ansible_collections.acgs.platform.plugins.module_utils._errors import OperatorError
-from ansible_collections.acgs.platform.plugins.module_utils._shutdown import port_open, stop_all
+from ansible_collections.acgs.platform.plugins.module_utils._shutdown import port_open, stop_all, stop_pids
 from ansible_collections.acgs.platform.plugins.module_utils._supervisor import STOPPED_STATES
 
 
@@ -253,25 +252,11 @@ def stop_orphans(rpc, slots, timeout, holders=listeners, stop=stop_all):
                             % "; ".join(foreign))
     if not orphans:
         return []
-    # stop_all tracks each proc by its "program": one key per process, as a slot may have left several
-    pids = {}
-    for orphan in orphans:
-        orphan["slot"], orphan["program"] = orphan["program"], "%s (pid %d)" % (orphan["program"], orphan["pid"])
-        pids[orphan["program"]] = orphan["pid"]
-
-    def terminate(key):
-        try:
-            os.kill(pids[key], signal.SIGTERM)
-        except OSError:
-            return False
-        return True
-
-    stopped, _seconds = stop(orphans, terminate, lambda key, pid: None)
-    alive = ["%s: %s" % (s["program"], s["how"]) for s in stopped if s["how"].startswith("survived")]
-    if alive:
-        raise OperatorError("orphans of the slots still hold their ports: %s" % "; ".join(alive))
-    return [{"program": s["slot"], "pid": s["pid"], "port": s["port"], "command": s["command"], "how": s["how"],
-             "seconds": s["seconds"]} for s in stopped]
+    try:
+        stopped = stop_pids(orphans, stop=stop)
+    except OperatorError as err:
+        raise OperatorError("orphans of the slots still hold their ports: %s" % err)
+    return [dict((k, s[k]) for k in ("program", "pid", "port", "command", "how", "seconds")) for s in stopped]
 
 
 def run(params, rpc, changed, clock=time.monotonic):

@@ -6,6 +6,7 @@ Redis, NATS, Prometheus); waits poll a condition with a deadline.
 import importlib.util
 import json
 import os
+import re
 import shlex
 import socket
 import ssl
@@ -431,3 +432,27 @@ def test_services_converge_stops_an_orphan_holding_a_slot_port():
             orphan.kill()
             orphan.wait()
         subprocess.run(["supervisorctl", "start", program], check=False, capture_output=True)
+
+
+def test_a_killed_supervisords_programs_are_stopped_and_run_under_the_new_one():
+    """supervisord SIGKILLed alone (the OOM killer): its programs (slots, NATS, the exporters, the remediation
+    receiver) run on under init, holding their ports. The services' converge (playbooks/services.yml, whose
+    supervisor role starts supervisord) stops them first (acgs_supervisor_orphans), so every program runs
+    under the new supervisord, none of the old processes is left, and the services answer."""
+    before = supervisor_pids()
+    assert "nats-server" in before and len(slot_programs(before)) >= len(SERVICES), before
+    with open(os.path.join(REPO, "roles", "supervisor", "defaults", "main.yml")) as handle:
+        pidfile = yaml.safe_load(handle)["acgs_supervisor_pidfile"]
+    with open(pidfile) as handle:
+        os.kill(int(handle.read().split()[0]), 9)
+    assert wait_for(lambda: subprocess.run(["supervisorctl", "pid"], capture_output=True, check=False).returncode != 0, 10)
+    result = playbook("services.yml")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert re.search(r"Stop the programs a killed supervisord left running\] \**\nchanged:", result.stdout), result.stdout[-3000:]
+    assert wait_for(lambda: set(supervisor_pids()) >= set(before), 30), (before, supervisor_pids())
+    after = supervisor_pids()
+    for program, pid in before.items():
+        assert not os.path.exists("/proc/%s" % pid), "%s's old process %s is still there" % (program, pid)
+        assert after[program] != pid
+    for port in SERVICES.values():
+        assert get("http://127.0.0.1:%d/health" % port)[0] == 200

@@ -11,6 +11,7 @@ import ipaddress
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 import time
@@ -63,8 +64,11 @@ with open(os.path.join(REPO, "roles", "common", "defaults", "main", "paths.yml")
     _PATHS = yaml.safe_load(_handle)
 UNIT_DIR = _PATHS["acgs_systemd_unit_dir"]  # where the services' units go
 RESULTS_DIR = _PATHS["acgs_results_dir"]  # the JSON records of deploys and backups
+with open(os.path.join(REPO, "roles", "common", "defaults", "main", "deploy.yml")) as _handle:
+    DEPLOY_STATE = yaml.safe_load(_handle)["acgs_deploy_state_file"]  # which slot of each service has the traffic
 # A source on the containers' network (a /16) outside the services' network (10.20.0.0/24).
 OUTSIDER = "10.20.1.50"
+RELEASE = "0.3.0-mh"  # the release the deploy tests build and deploy
 PROBE = "acgs-mh-probe"  # destroy.yml removes it too, should a run leave it
 
 INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE") or os.path.join(
@@ -469,9 +473,9 @@ def test_deploy_a_release_across_the_layout_under_load():
     and Redis from the cache host over replication, verified with redis-check-rdb, which the backup
     installs there), the migrations gate tries it; the release goes into the idle slot on both application
     hosts (one under supervisord, one under systemd), traffic moves in HAProxy, and no request fails.
-    The security_scan and performance gates read reports of the first application host only (README,
-    "Multi-host"); they are skipped here."""
-    release = "0.3.0-mh"
+    The security_scan and performance gates are skipped here (the scan test above left a report with
+    findings of this layout's test containers; test_deploy_gates_read_the_report_of_every_host reads them)."""
+    release = RELEASE
     build = ansible_playbook_start("build_release.yml", "-e", "acgs_release=" + release)
     out = build.communicate()[0]
     assert build.returncode == 0, out[-4000:]
@@ -500,6 +504,29 @@ def test_deploy_a_release_across_the_layout_under_load():
     status, _headers, body = get("http://%s:%d/api/v1/compliance/status" % (ADDRESS[LB], SERVICES["fv-service"]))
     assert status == 200 and body["version"] == release, body
     assert counts["sent"] > 100 and counts["failed"] == 0, counts
+
+
+def test_deploy_gates_read_the_report_of_every_host():
+    """The security_scan gate reads the newest scan on every host (security_scan.yml writes one on each),
+    not only on the first application host: a critical finding planted in the second application host's
+    newest report fails the gate, named with that host, and deploy.yml (of the release the test above
+    deployed) stops before anything changes."""
+    planted = "%s/security/scan-%d.json" % (RESULTS_DIR, time.time())
+    finding = "planted-on-" + APPS[1]
+    report = json.dumps({"findings": [{"severity": "critical", "id": finding}], "summary": {"critical": 1}})
+    docker_exec(APPS[1], "sh", "-c", "mkdir -p %s/security && printf %%s %s > %s" % (RESULTS_DIR, shlex.quote(report), planted))
+    before = [docker_exec(app, "cat", DEPLOY_STATE, check=False).stdout for app in APPS]
+    try:
+        run = ansible_playbook_start("deploy.yml", "-e", "acgs_release=" + RELEASE, "-e", json.dumps(
+            # a service the release is not on yet: a deploy with nothing to do runs no gate
+            {"acgs_deploy_services": ["pgc-service"], "acgs_deploy_skip_gates": ["rollback_plan", "migrations"]}))
+        out = run.communicate()[0]
+    finally:
+        docker_exec(APPS[1], "rm", "-f", planted)
+    assert run.returncode != 0, out[-4000:]
+    assert re.search(r"gate\(s\)\s+security_scan\s+failed", out), out[-4000:]
+    assert re.search(r"%s:\s+\S+\s+has\s+1\s+high\s+or\s+critical\s+finding\(s\):\s+%s" % (re.escape(APPS[1]), re.escape(finding)), out), out[-4000:]
+    assert [docker_exec(app, "cat", DEPLOY_STATE, check=False).stdout for app in APPS] == before
 
 
 def test_backup_playbook_takes_a_set_on_each_host_that_holds_data():

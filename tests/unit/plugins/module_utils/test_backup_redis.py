@@ -59,6 +59,23 @@ def test_snapshot_checked_and_loaded(tmp_path):
     assert not ok and why
 
 
+def test_without_redis_server_redis_check_rdb_loads_the_snapshot(tmp_path, monkeypatch):
+    """A host with redis-tools only (the backup installs it on a database host without Redis): the private
+    server is redis-check-rdb run as redis-server, and it loads the snapshot; with neither, the error names both."""
+    with _server(tmp_path / "server", {"a": "1", "b": "2"}) as params:
+        with open(str(tmp_path / "dump.rdb"), "wb") as out:
+            _redis.stream_snapshot(params, out.write)
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    (tools / "redis-check-rdb").symlink_to(os.path.realpath(shutil.which("redis-check-rdb")))
+    monkeypatch.setenv("PATH", str(tools))
+    assert _backup_redis.server_program() == (str(tools / "redis-check-rdb"), "redis-server")
+    assert _loaded_keys(str(tmp_path / "dump.rdb"), str(tmp_path)) == ({"db0": 2}, b"2")
+    (tools / "redis-check-rdb").unlink()
+    with pytest.raises(OperatorError, match="redis-server is not installed .nor redis-tools' redis-check-rdb."):
+        _backup_redis.server_program()
+
+
 def _snapshot(params, path):
     with open(str(path), "wb") as out:
         started = time.time()

@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -35,10 +36,19 @@ def run_module(args, capsys, check_mode=False):
     return json.loads(capsys.readouterr().out)
 
 
+def started(argv):
+    """A child running ``argv``, once it has exec'ed (until then /proc shows the forked pytest)."""
+    proc = subprocess.Popen(argv)
+    deadline = time.monotonic() + 10
+    while (pidfiles.holder(proc.pid) or [[]])[0] != argv and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return proc
+
+
 @pytest.fixture
 def stranger():
     """A live process that is not the daemon (what a reused pid runs)."""
-    proc = subprocess.Popen([SLEEP, "300"])
+    proc = started([SLEEP, "300"])
     yield proc
     proc.kill()
     proc.wait()
@@ -70,7 +80,7 @@ def test_the_daemons_own_pid_file_is_kept(tmp_path, stranger, capsys):
 def test_an_interpreted_daemon_is_known_by_its_program_argument(tmp_path):
     script = tmp_path / "supervisord"
     script.write_text("import time\ntime.sleep(300)\n")
-    proc = subprocess.Popen([sys.executable, str(script), "-c", "conf"])
+    proc = started([sys.executable, str(script), "-c", "conf"])
     try:
         found = pidfiles.runs(proc.pid, str(script))
         assert found == (True, "%s %s -c conf" % (sys.executable, script))
