@@ -23,7 +23,7 @@ import shlex
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.acgs.platform.plugins.module_utils._errors import OperatorError
-from ansible_collections.acgs.platform.plugins.module_utils._pidfiles import runs
+from ansible_collections.acgs.platform.plugins.module_utils._pidfiles import process, runs
 
 # supervisord's default stopwaitsecs
 STOPWAITSECS = 10
@@ -53,17 +53,9 @@ def processes(proc="/proc"):
     """{pid: (ppid, argv)} of every process with a command line (kernel threads have none)."""
     table = {}
     for entry in os.listdir(proc):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(os.path.join(proc, entry, "cmdline"), "rb") as handle:
-                argv = [to_native(arg) for arg in handle.read().split(b"\0") if arg]
-            with open(os.path.join(proc, entry, "stat"), "rb") as handle:
-                ppid = int(handle.read().rsplit(b")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue  # gone meanwhile
-        if argv:
-            table[int(entry)] = (ppid, argv)
+        found = process(int(entry), proc) if entry.isdigit() else None
+        if found and found[1]:
+            table[int(entry)] = found
     return table
 
 

@@ -37,15 +37,24 @@ def _same_file(a, b):
     return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
 
 
-def holder(pid, proc="/proc"):
-    """(argv, exe) of the live process ``pid``, or None when there is none."""
+def process(pid, proc="/proc"):
+    """(ppid, argv) of the live process ``pid`` (argv empty for a zombie or a kernel thread), or None when
+    there is none (also when it is gone while read)."""
     base = os.path.join(proc, str(pid))
     try:
         with open(os.path.join(base, "cmdline"), "rb") as handle:
             argv = [to_native(arg) for arg in handle.read().split(b"\0") if arg]
-    except (FileNotFoundError, ProcessLookupError):
+        with open(os.path.join(base, "stat"), "rb") as handle:
+            ppid = int(handle.read().rsplit(b")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
         return None
-    return argv, os.path.join(base, "exe")
+    return ppid, argv
+
+
+def holder(pid, proc="/proc"):
+    """(argv, exe) of the live process ``pid``, or None when there is none."""
+    found = process(pid, proc)
+    return None if found is None else (found[1], os.path.join(proc, str(pid), "exe"))
 
 
 def runs(pid, executable, proc="/proc"):

@@ -25,6 +25,7 @@ import time
 from ansible.module_utils.common.text.converters import to_bytes, to_native
 
 from ansible_collections.acgs.platform.plugins.module_utils._errors import OperatorError
+from ansible_collections.acgs.platform.plugins.module_utils._pidfiles import process
 from ansible_collections.acgs.platform.plugins.module_utils._shutdown import port_open, stop_all, stop_pids
 from ansible_collections.acgs.platform.plugins.module_utils._supervisor import STOPPED_STATES
 
@@ -204,15 +205,11 @@ def listeners(ports, proc="/proc"):
         held = set(inodes[link] for link in _fd_links(os.path.join(proc, str(pid), "fd")) if link in inodes)
         if not held:
             continue
-        try:
-            with open(os.path.join(proc, str(pid), "stat")) as handle:
-                ppid = int(handle.read().rsplit(")", 1)[1].split()[1])
-            with open(os.path.join(proc, str(pid), "cmdline"), "rb") as handle:
-                cmdline = to_native(handle.read().replace(b"\0", b" ").strip())
-        except (IOError, OSError):
+        this = process(pid, proc)
+        if this is None:
             continue  # gone meanwhile
         for port in held:
-            found[port].append((pid, ppid, cmdline))
+            found[port].append((pid, this[0], " ".join(this[1])))
     return found
 
 
