@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, ACGS Operations Team
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A bounded loopback load generator: RATE GET requests/s to each URL, for at most
-DURATION seconds or until STOP_FILE exists; writes JSON counts to OUT at the end: requests
+DURATION seconds, REQUESTS requests per URL (when given) or until STOP_FILE exists; writes JSON counts to OUT at the end: requests
 sent and failed (every non-2xx answer and every connection error or timeout), per URL and in
 all, the seconds it ran and the achieved rate. Per URL, ``others`` counts what each failed
 request got: ``HTTP <code> state=<the JSON body's state> retry-after=<header>``, or the
@@ -29,11 +29,13 @@ def describe(err):
     return "HTTP %d state=%s retry-after=%s" % (err.code, state or "-", err.headers.get("Retry-After") or "-")
 
 
-def drive(url, rate, deadline, stop_file, counts, lock):
+def drive(url, rate, deadline, stop_file, counts, lock, requests=None):
     opener = request.build_opener(request.ProxyHandler({}))
     gap = 1.0 / rate
     due = time.monotonic()
-    while time.monotonic() < deadline and not os.path.exists(stop_file):
+    sent = 0
+    while time.monotonic() < deadline and not os.path.exists(stop_file) and (requests is None or sent < requests):
+        sent += 1
         other = None
         try:
             with opener.open(url, timeout=5) as answer:
@@ -67,13 +69,15 @@ def main():
     parser.add_argument("--url", action="append", required=True)
     parser.add_argument("--rate", type=float, default=100)
     parser.add_argument("--duration", type=float, default=300)
+    # a sample of a known size (a slow machine sends fewer requests in a given time)
+    parser.add_argument("--requests", type=int, default=None)
     parser.add_argument("--stop-file", required=True)
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     started = time.monotonic()
     deadline = started + args.duration
     counts, lock = {}, threading.Lock()
-    threads = [threading.Thread(target=drive, args=(url, args.rate, deadline, args.stop_file, counts, lock))
+    threads = [threading.Thread(target=drive, args=(url, args.rate, deadline, args.stop_file, counts, lock, args.requests))
                for url in args.url]
     for thread in threads:
         thread.start()
