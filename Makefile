@@ -25,24 +25,24 @@ health: sync
 
 # molecule leaves the converged stack running for the integration targets.
 # scripts/timed_make.sh runs each suite in order and prints what each cost (wall and CPU); suites
-# joined by + run side by side. On 2 cores the CPU is the limit: the integration targets are the
-# critical path, and the Kubernetes target and the multi-host scenario beside them keep both cores
-# busy (their containers and pods are not niced: dockerd starts them). So the suites that need no
-# live stack of their own go where a core is left, at nice 19 (~name), beside live-stack suites that
-# mostly wait and keep their time bounds (the niced suites only take the CPU they leave): beside
-# Molecule's converge what needs only the toolchain; beside the deploy target units (the Docker engine
-# is up); beside the docker target lint and monitoring-tests (no Docker, which that target kills;
-# promtool and amtool come with the converge); beside remediation (it waits about 2 min for its
-# alerts; beside CPU-heavy suites at nice 0 its Level 1 mail once came 269 s after the hang, 115 s
-# alone, past its 3-minute bound) sanity-matrix and secrets-tests. backup's scratch servers and
-# release-image stay beside the integration targets: backup takes about 400 s even there, longer than
-# any later step, and release-image's docker build (dockerd's, not niced) beside the deploy target
-# made that step 31 s longer (CI15) for 23 s less in the integration step.
+# joined by + run side by side. On 2 cores the CPU is the limit. The suites that need no live stack
+# of their own run at nice 19 (~name) beside live-stack suites that mostly wait and keep their time
+# bounds: the niced suites take only the CPU those leave. That holds for their containers and pods
+# too because the runner turns off autogroup and weighs dockerd's container group as a nice-19
+# process (before, with both at the kernel's defaults, a live-stack target beside them took 1.8x as
+# long as alone). The multi-host scenario (~multihost@deploy-tests) starts beside Molecule's converge
+# and runs on through the integration targets until the deploy target's step ends: it takes the CPU
+# three steps leave (it must end before the docker target, which kills dockerd). Beside Molecule what
+# needs only the toolchain; beside the integration targets the Kubernetes target, backup's scratch
+# servers and release-image; beside the deploy target units (the Docker engine is up); beside the
+# docker target lint and monitoring-tests (no Docker; promtool and amtool come with the converge);
+# beside remediation (it waits about 2 min for its alerts and its Level 1 mail has a 3-minute bound)
+# sanity-matrix and secrets-tests.
 # ee-context makes the artifact first (build is its prerequisite, never a second member:
 # two builds into build/dist at once race).
 test: venv k8s-node
-	bash scripts/timed_make.sh molecule+sanity+ee-context+~awx-config-check+~changelog \
-	  integration+~backup-tests+~release-image+~kubernetes-tests+~multihost deploy-tests+~units \
+	bash scripts/timed_make.sh molecule+sanity+ee-context+~awx-config-check+~changelog+~multihost@deploy-tests \
+	  integration+~backup-tests+~release-image+~kubernetes-tests deploy-tests+~units \
 	  docker-tests+~lint+~monitoring-tests remediation-tests+~sanity-matrix+~secrets-tests awx-tests drill
 
 sanity: sync
@@ -123,7 +123,11 @@ kubernetes-tests: sync k8s-node
 # The services' docker runtime on the live stack: site.yml switches the slots to containers, a deploy
 # under load, stop/start, then the services role switches them back (needs the live stack alone).
 .PHONY: docker-tests
+# Its containers are the live stack: dockerd (started by a niced suite in make test) and its container
+# group get a live-stack suite's niceness and weight back (as root; new containers inherit them).
 docker-tests: sync
+	-[ "$$(id -u)" != 0 ] || { renice -n 0 -p $$(pgrep -x 'dockerd|containerd') >/dev/null 2>&1; \
+	  [ ! -w /sys/fs/cgroup/cpu/docker/cpu.shares ] || echo 1024 > /sys/fs/cgroup/cpu/docker/cpu.shares; }
 	cd $(COLLECTION) && ansible-test integration --local --python $(PY) --color no docker_runtime
 
 # Deploys, canaries and rollbacks on the live stack under load (the slowest target, on its own).
