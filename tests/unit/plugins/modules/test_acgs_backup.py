@@ -12,20 +12,8 @@ import os
 
 import pytest
 
-from ansible.module_utils import basic
-from ansible.module_utils.common.text.converters import to_bytes
-
 from ansible_collections.acgs.platform.plugins.modules import acgs_backup, acgs_backup_info
-
-
-def run_module(mod, args, capsys, check_mode=False):
-    if check_mode:
-        args = dict(args, _ansible_check_mode=True)
-    basic._ANSIBLE_ARGS = to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-    basic._ANSIBLE_PROFILE = "legacy"
-    with pytest.raises(SystemExit):
-        mod.main()
-    return json.loads(capsys.readouterr().out)
+from ansible_collections.acgs.platform.tests.unit.plugins.test_support.modules import run_module
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
 import os
 import shutil
 import subprocess
@@ -17,23 +16,11 @@ import time
 
 import pytest
 
-from ansible.module_utils import basic
-from ansible.module_utils.common.text.converters import to_bytes
-
 from ansible_collections.acgs.platform.plugins.module_utils import _pidfiles as pidfiles
 from ansible_collections.acgs.platform.plugins.modules import acgs_pidfile
+from ansible_collections.acgs.platform.tests.unit.plugins.test_support.modules import run_module
 
 SLEEP = shutil.which("sleep")
-
-
-def run_module(args, capsys, check_mode=False):
-    if check_mode:
-        args = dict(args, _ansible_check_mode=True)
-    basic._ANSIBLE_ARGS = to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-    basic._ANSIBLE_PROFILE = "legacy"
-    with pytest.raises(SystemExit):
-        acgs_pidfile.main()
-    return json.loads(capsys.readouterr().out)
 
 
 def started(argv):
@@ -57,10 +44,10 @@ def stranger():
 def test_a_reused_pid_is_stale_and_the_file_removed_without_touching_the_process(tmp_path, stranger, capsys):
     path = tmp_path / "redis-server.pid"
     path.write_text("%d\n" % stranger.pid)
-    planned = run_module({"path": str(path), "executable": sys.executable}, capsys, check_mode=True)
+    planned = run_module(acgs_pidfile, {"path": str(path), "executable": sys.executable}, capsys, check_mode=True)
     assert planned["changed"] and planned["state"] == "stale" and path.exists()
     assert planned["holder"] == "%s 300" % SLEEP
-    done = run_module({"path": str(path), "executable": sys.executable}, capsys)
+    done = run_module(acgs_pidfile, {"path": str(path), "executable": sys.executable}, capsys)
     assert done["changed"] and done["pid"] == stranger.pid and not path.exists()
     assert "pid %d is %s 300" % (stranger.pid, SLEEP) in done["msg"]
     assert stranger.poll() is None  # nothing was sent to it
@@ -69,12 +56,12 @@ def test_a_reused_pid_is_stale_and_the_file_removed_without_touching_the_process
 def test_the_daemons_own_pid_file_is_kept(tmp_path, stranger, capsys):
     path = tmp_path / "sleep.pid"
     path.write_text("%d" % stranger.pid)  # no newline, as dockerd writes it
-    kept = run_module({"path": str(path), "executable": SLEEP}, capsys)
+    kept = run_module(acgs_pidfile, {"path": str(path), "executable": SLEEP}, capsys)
     assert not kept["changed"] and kept["state"] == "daemon" and path.exists()
     # through a symlink to the program, as /usr/bin/redis-server is one to redis-check-rdb
     link = tmp_path / "daemon"
     link.symlink_to(os.path.realpath(SLEEP))
-    assert run_module({"path": str(path), "executable": str(link)}, capsys)["state"] == "daemon"
+    assert run_module(acgs_pidfile, {"path": str(path), "executable": str(link)}, capsys)["state"] == "daemon"
 
 
 def test_an_interpreted_daemon_is_known_by_its_program_argument(tmp_path):
@@ -95,17 +82,17 @@ def test_a_dead_pid_and_a_file_naming_no_pid_are_stale(tmp_path, capsys):
     gone.wait()
     path = tmp_path / "dead.pid"
     path.write_text("%d\n" % gone.pid)
-    result = run_module({"path": str(path), "executable": SLEEP}, capsys)
+    result = run_module(acgs_pidfile, {"path": str(path), "executable": SLEEP}, capsys)
     assert result["changed"] and result["holder"] == "" and "not running" in result["msg"] and not path.exists()
     path.write_text("garbage\n")
-    result = run_module({"path": str(path), "executable": SLEEP}, capsys)
+    result = run_module(acgs_pidfile, {"path": str(path), "executable": SLEEP}, capsys)
     assert result["changed"] and result["pid"] is None and "names no pid" in result["msg"] and not path.exists()
 
 
 def test_a_missing_file_changes_nothing_and_a_missing_program_is_named(tmp_path, capsys):
-    result = run_module({"path": str(tmp_path / "none.pid"), "executable": SLEEP}, capsys)
+    result = run_module(acgs_pidfile, {"path": str(tmp_path / "none.pid"), "executable": SLEEP}, capsys)
     assert not result["changed"] and result["state"] == "missing"
     path = tmp_path / "kept.pid"
     path.write_text("1\n")
-    failed = run_module({"path": str(path), "executable": str(tmp_path / "no-such-daemon")}, capsys)
+    failed = run_module(acgs_pidfile, {"path": str(path), "executable": str(tmp_path / "no-such-daemon")}, capsys)
     assert failed["failed"] and "no-such-daemon: no such program" in failed["msg"] and path.exists()
