@@ -27,10 +27,11 @@ health: sync
 # scripts/timed_make.sh runs each suite in order and prints what each cost (wall and CPU); suites
 # joined by + run side by side. On 2 cores the CPU is the limit. The suites that need no live stack
 # of their own run at nice 19 (~name) beside live-stack suites that mostly wait and keep their time
-# bounds: the niced suites take only the CPU those leave. That holds for their containers and pods
-# too because the runner turns off autogroup and weighs dockerd's container group as a nice-19
-# process (before, with both at the kernel's defaults, a live-stack target beside them took 1.8x as
-# long as alone). The multi-host scenario (~multihost@deploy-tests) starts beside Molecule's converge
+# bounds: the niced suites take only the CPU those leave. The runner turns off autogroup so that this
+# holds for the daemons they start too (dockerd, the Kubernetes node's: each in a session of its own;
+# with autogroup on a live-stack target beside them took 1.8x as long as alone); their containers and
+# pods share dockerd's cpu group, as heavy as one nice-0 process (lighter, the multi-host scenario's
+# load test failed). The multi-host scenario (~multihost@deploy-tests) starts beside Molecule's converge
 # and runs on through the integration targets until the deploy target's step ends: it takes the CPU
 # three steps leave (it must end before the docker target, which kills dockerd). Beside Molecule what
 # needs only the toolchain; beside the integration targets the Kubernetes target, backup's scratch
@@ -123,11 +124,10 @@ kubernetes-tests: sync k8s-node
 # The services' docker runtime on the live stack: site.yml switches the slots to containers, a deploy
 # under load, stop/start, then the services role switches them back (needs the live stack alone).
 .PHONY: docker-tests
-# Its containers are the live stack: dockerd (started by a niced suite in make test) and its container
-# group get a live-stack suite's niceness and weight back (as root; new containers inherit them).
+# Its containers are the live stack: dockerd and containerd (started by a niced suite in make test) get a
+# live-stack suite's niceness back (as root; the containers it starts inherit it).
 docker-tests: sync
-	-[ "$$(id -u)" != 0 ] || { renice -n 0 -p $$(pgrep -x 'dockerd|containerd') >/dev/null 2>&1; \
-	  [ ! -w /sys/fs/cgroup/cpu/docker/cpu.shares ] || echo 1024 > /sys/fs/cgroup/cpu/docker/cpu.shares; }
+	-[ "$$(id -u)" != 0 ] || renice -n 0 -p $$(pgrep -x 'dockerd|containerd') >/dev/null 2>&1
 	cd $(COLLECTION) && ansible-test integration --local --python $(PY) --color no docker_runtime
 
 # Deploys, canaries and rollbacks on the live stack under load (the slowest target, on its own).
