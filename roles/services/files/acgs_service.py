@@ -40,6 +40,7 @@ import hashlib
 import json
 import logging
 import math
+import os
 import re
 import signal
 import socket
@@ -1493,6 +1494,35 @@ class Service:
         LOG.info("stopped %s after %.3fs of draining", self.name, time.monotonic() - started)
 
 
+def systemd_watchdog_interval(environ=None):
+    """Seconds between two WATCHDOG=1 notifications (half of systemd's WatchdogSec), or None when systemd
+    watches no process or another one (sd_watchdog_enabled(3): WATCHDOG_USEC, WATCHDOG_PID, NOTIFY_SOCKET)."""
+    environ = os.environ if environ is None else environ
+    try:
+        usec = int(environ.get("WATCHDOG_USEC", "0"))
+        pid = int(environ.get("WATCHDOG_PID", os.getpid()))
+    except ValueError:
+        return None
+    if usec <= 0 or pid != os.getpid() or not environ.get("NOTIFY_SOCKET"):
+        return None
+    return usec / 2e6
+
+
+async def systemd_watchdog(interval, address=None):
+    """Tell systemd, every interval, that the event loop still runs (sd_notify WATCHDOG=1): a slot whose loop
+    hangs stops telling it, and systemd kills and restarts it (WatchdogSec=, Restart=on-failure)."""
+    address = address or os.environ["NOTIFY_SOCKET"]
+    if address.startswith("@"):  # an abstract socket
+        address = "\0" + address[1:]
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        while True:
+            try:
+                sock.sendto(b"WATCHDOG=1", address)
+            except OSError as exc:
+                LOG.warning("systemd watchdog notification failed: %s", exc)
+            await asyncio.sleep(interval)
+
+
 async def serve(config, config_path):
     service = Service(config, config_path)
     try:
@@ -1503,8 +1533,12 @@ async def serve(config, config_path):
         if service.cache is not None:
             service.cache.close()
         return 1
+    interval = systemd_watchdog_interval()
+    watchdog = asyncio.get_running_loop().create_task(systemd_watchdog(interval)) if interval else None
     await service.stop_requested.wait()
     await service.drain()
+    if watchdog is not None:
+        watchdog.cancel()
     return 0
 
 

@@ -138,13 +138,14 @@ def base_config(**overrides):
 class ServiceProcess:
     """The service run as `python acgs_service.py --config FILE` on a free port."""
 
-    def __init__(self, directory, config):
+    def __init__(self, directory, config, env=None):
         self.config_path = os.path.join(str(directory), "service-%d.json" % id(self))
         self.write_config(config)
         self.lines = []
         self.cond = threading.Condition()
         self.proc = subprocess.Popen([sys.executable, SERVICE_PATH, "--config", self.config_path],
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     env=dict(os.environ, **(env or {})))
         self.reader = threading.Thread(target=self._read_stderr, daemon=True)
         self.reader.start()
         match = self.wait_log(r"started \S+ \S+ on 127\.0\.0\.1:(\d+)")
@@ -197,8 +198,8 @@ class ServiceProcess:
 def start_service(tmp_path):
     started = []
 
-    def start(config):
-        service = ServiceProcess(tmp_path, config)
+    def start(config, env=None):
+        service = ServiceProcess(tmp_path, config, env)
         started.append(service)
         return service
 
@@ -1161,3 +1162,46 @@ def test_no_cache_without_a_redis_dependency(start_service):
     assert json.loads(body.decode())["data"]["constitutional_hash"] == HASH
     assert "acgs_cache" not in get(service.port, "/metrics")[2].decode()
     assert "no cache" in service.log_text()
+
+
+@pytest.mark.parametrize("environ, interval", [
+    ({"WATCHDOG_USEC": "10000000", "NOTIFY_SOCKET": "/run/systemd/notify"}, 5.0),
+    ({"WATCHDOG_USEC": "10000000", "NOTIFY_SOCKET": "/run/systemd/notify", "WATCHDOG_PID": str(os.getpid())}, 5.0),
+    ({"WATCHDOG_USEC": "10000000", "NOTIFY_SOCKET": "/run/systemd/notify", "WATCHDOG_PID": "1"}, None),  # another process
+    ({"WATCHDOG_USEC": "10000000"}, None),  # no socket
+    ({"NOTIFY_SOCKET": "/run/systemd/notify"}, None),  # no watchdog
+    ({"WATCHDOG_USEC": "ten", "NOTIFY_SOCKET": "/run/systemd/notify"}, None),
+])
+def test_systemd_watchdog_interval(environ, interval):
+    assert acgs.systemd_watchdog_interval(environ) == interval
+
+
+def test_systemd_watchdog_notifies_while_the_loop_runs_and_not_while_it_hangs(tmp_path, start_service):
+    """Under systemd's watchdog (WATCHDOG_USEC 0.2 s) the service sends WATCHDOG=1 to NOTIFY_SOCKET every 0.1 s;
+    frozen (SIGSTOP, as a hung loop) it sends nothing, so systemd would restart it; resumed, it sends again."""
+    address = str(tmp_path / "notify")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(address)
+    sock.settimeout(0.05)
+
+    def received(seconds):
+        messages, end = [], time.monotonic() + seconds
+        while time.monotonic() < end:
+            try:
+                messages.append(sock.recv(64))
+            except socket.timeout:
+                pass
+        return messages
+
+    service = start_service(base_config(), {"NOTIFY_SOCKET": address, "WATCHDOG_USEC": "200000"})
+    try:
+        running = received(1.0)
+        assert len(running) >= 5 and set(running) == {b"WATCHDOG=1"}, running
+        os.kill(service.proc.pid, signal.SIGSTOP)
+        received(0.2)  # what was sent before it froze
+        assert received(0.6) == []
+        os.kill(service.proc.pid, signal.SIGCONT)
+        assert len(received(0.5)) >= 2
+    finally:
+        os.kill(service.proc.pid, signal.SIGCONT)
+        sock.close()
