@@ -402,11 +402,30 @@ def scan_processes():
 def test_security_scan_reads_the_units_on_the_systemd_host():
     """The scan's process check lists the slots' units (systemctl show, in supervisorctl's shape) and the
     users of their processes: none runs as root there, and the check ran (no processes-unchecked: with
-    no unit listed, the users are unknown). A root process among them is a finding (tests/unit, _security)."""
+    no unit listed, the users are unknown). Two slots then run as root (a runtime drop-in User=root): the
+    check names both and the scan fails (it once read the listing as one line, the first slot alone)."""
     report, rc, out = scan_processes()
     assert rc == 0, out[-4000:]
     assert [f["id"] for f in report["findings"] if f["id"].startswith("process")] == [], report
     assert re.search(r'"\s*processes\s+ok"', out), out[-3000:]
+
+    units = [line.split()[0] for line in service_pids(SYSTEMD_APP)][-2:]
+    as_root = "mkdir -p /run/systemd/system/{0}.d && printf '[Service]\\nUser=root\\n' > /run/systemd/system/{0}.d/root.conf"
+    try:
+        for unit in units:
+            docker_exec(SYSTEMD_APP, "sh", "-c", as_root.format(unit))
+        docker_exec(SYSTEMD_APP, "systemctl", "daemon-reload")
+        docker_exec(SYSTEMD_APP, "systemctl", "restart", *units)
+        assert [unit_properties(SYSTEMD_APP, unit, "User")["User"] for unit in units] == ["root", "root"]
+        report, rc, out = scan_processes()
+        assert rc != 0, out[-4000:]
+        assert sorted(f["id"] for f in report["findings"] if f["id"].startswith("process")) == sorted(
+            "process-root:" + unit[:-len(".service")] for unit in units), report
+    finally:
+        docker_exec(SYSTEMD_APP, "sh", "-c", " ".join("rm -rf /run/systemd/system/%s.d;" % unit for unit in units))
+        docker_exec(SYSTEMD_APP, "systemctl", "daemon-reload")
+        docker_exec(SYSTEMD_APP, "systemctl", "restart", *units)
+    assert [unit_properties(SYSTEMD_APP, unit, "User")["User"] for unit in units] != ["root", "root"]
 
 
 def switch_runtime(runtime):
