@@ -1166,13 +1166,15 @@ def test_no_cache_without_a_redis_dependency(start_service):
 
 @pytest.mark.parametrize("environ, interval", [
     ({"WATCHDOG_USEC": "10000000", "NOTIFY_SOCKET": "/run/systemd/notify"}, 5.0),
-    ({"WATCHDOG_USEC": "10000000", "NOTIFY_SOCKET": "/run/systemd/notify", "WATCHDOG_PID": str(os.getpid())}, 5.0),
+    ({"WATCHDOG_USEC": "10000000", "NOTIFY_SOCKET": "/run/systemd/notify", "WATCHDOG_PID": "self"}, 5.0),
     ({"WATCHDOG_USEC": "10000000", "NOTIFY_SOCKET": "/run/systemd/notify", "WATCHDOG_PID": "1"}, None),  # another process
     ({"WATCHDOG_USEC": "10000000"}, None),  # no socket
     ({"NOTIFY_SOCKET": "/run/systemd/notify"}, None),  # no watchdog
     ({"WATCHDOG_USEC": "ten", "NOTIFY_SOCKET": "/run/systemd/notify"}, None),
 ])
 def test_systemd_watchdog_interval(environ, interval):
+    # "self": this process's pid, read when the test runs (pytest-xdist collects in another process)
+    environ = dict(environ, **({"WATCHDOG_PID": str(os.getpid())} if environ.get("WATCHDOG_PID") == "self" else {}))
     assert acgs.systemd_watchdog_interval(environ) == interval
 
 
